@@ -1,0 +1,28 @@
+"""Shared test helpers. `run_cli` runs the real CLI (with its error handling) through Click's CliRunner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_SPEC = ROOT / "examples" / "minilm" / "leanserve.yaml"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def run_cli(*args: str, input: str | None = None):
+    """Invoke `leanserve ARGS` in-process; returns Click's Result (stdout, stderr, exit_code)."""
+    from toolkit.cli import cli
+
+    runner = CliRunner()
+    return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def example_spec_text() -> str:
+    return EXAMPLE_SPEC.read_text()
