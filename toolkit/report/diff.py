@@ -1,0 +1,194 @@
+"""``report diff``: the monthly cost change between two plans, by resource, as a PR comment or JSON."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from toolkit.report.markdown import md_table
+from toolkit.report.model import STALE_PRICE_DAYS, CostReport
+from toolkit.report.money import cents_to_usd, fmt_pct, fmt_rate, fmt_usd, to_cents
+
+MARKER = "<!-- leanserve-cost-diff -->"  # lets a CI bot find and update its previous comment
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Side(_Data):
+    """One of the two plans."""
+
+    file: str
+    name: str
+    created_at: str
+    monthly_cost_cents: int
+    cost_per_million_requests_usd: float
+    violation_minutes: float
+    configuration: dict[str, str]
+
+    @computed_field
+    @property
+    def monthly_cost_usd(self) -> float:
+        return cents_to_usd(self.monthly_cost_cents)
+
+
+class Delta(_Data):
+    """The change of one resource (``component`` None) or one resource's component."""
+
+    resource: str
+    component: str | None = None
+    old_cents: int
+    new_cents: int
+
+    @computed_field
+    @property
+    def delta_cents(self) -> int:
+        return self.new_cents - self.old_cents
+
+    @computed_field
+    @property
+    def old_usd(self) -> float:
+        return cents_to_usd(self.old_cents)
+
+    @computed_field
+    @property
+    def new_usd(self) -> float:
+        return cents_to_usd(self.new_cents)
+
+    @computed_field
+    @property
+    def delta_usd(self) -> float:
+        return cents_to_usd(self.delta_cents)
+
+
+class Change(_Data):
+    """A configuration setting that differs between the plans."""
+
+    setting: str
+    old: str
+    new: str
+
+
+class Gate(_Data):
+    fail_above_usd: float
+    tripped: bool
+
+
+class PlanDiff(_Data):
+    kind: Literal["cost-diff"] = "cost-diff"
+    old: Side
+    new: Side
+    by_resource: list[Delta]
+    by_component: list[Delta]
+    changes: list[Change]
+    warnings: list[str]
+    gate: Gate | None = None
+
+    @computed_field
+    @property
+    def delta_cents(self) -> int:
+        return self.new.monthly_cost_cents - self.old.monthly_cost_cents
+
+    @computed_field
+    @property
+    def delta_usd(self) -> float:
+        return cents_to_usd(self.delta_cents)
+
+    @computed_field
+    @property
+    def delta_fraction(self) -> float | None:
+        return self.delta_cents / self.old.monthly_cost_cents if self.old.monthly_cost_cents else None
+
+    @computed_field
+    @property
+    def unchanged(self) -> bool:
+        """No cost moved: the totals and every resource/component line are equal."""
+        return self.delta_cents == 0 and all(d.delta_cents == 0 for d in self.by_component)
+
+    @computed_field
+    @property
+    def summary(self) -> str:
+        if self.unchanged:
+            return f"No cost change: both plans cost {fmt_usd(self.new.monthly_cost_cents)} a month."
+        return (f"Monthly cost {fmt_usd(self.old.monthly_cost_cents)} → {fmt_usd(self.new.monthly_cost_cents)} "
+                f"({fmt_usd(self.delta_cents, sign=True)}, {fmt_pct(self.delta_fraction, sign=True)})")
+
+
+def _side(file: str, r: CostReport) -> Side:
+    return Side(file=file, name=r.plan_name, created_at=r.plan_created_at, monthly_cost_cents=r.monthly_cost_cents,
+                cost_per_million_requests_usd=r.cost_per_million_requests_usd, violation_minutes=r.baselines[0].violation_minutes or 0.0,
+                configuration=r.configuration)
+
+
+def _deltas(old: CostReport, new: CostReport, key) -> list[Delta]:
+    """Sum the two reports' lines by ``key``; biggest changes first, then in the order the lines appear."""
+    sums: dict[tuple, list[int]] = {}
+    for side, src in enumerate((old, new)):
+        for line in src.lines:
+            sums.setdefault(key(line), [0, 0])[side] += line.cost_cents
+    rows = [(i, Delta(resource=k[0], component=k[1] if len(k) > 1 else None, old_cents=v[0], new_cents=v[1]))
+            for i, (k, v) in enumerate(sums.items())]
+    return [d for _, d in sorted(rows, key=lambda t: (-abs(t[1].delta_cents), t[0]))]
+
+
+def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: str, fail_above_usd: float | None = None) -> PlanDiff:
+    """Compare two cost reports (built from the two plans with :func:`toolkit.report.build.build_report`)."""
+    changes = [Change(setting=k, old=old.configuration.get(k, "—"), new=new.configuration.get(k, "—"))
+               for k in dict.fromkeys([*old.configuration, *new.configuration])
+               if old.configuration.get(k) != new.configuration.get(k)]
+    if old.cost_per_million_requests_usd != new.cost_per_million_requests_usd:
+        changes.append(Change(setting="Cost per 1M requests", old=fmt_rate(old.cost_per_million_requests_usd), new=fmt_rate(new.cost_per_million_requests_usd)))
+    vo, vn = old.baselines[0].violation_minutes, new.baselines[0].violation_minutes
+    if vo != vn:
+        changes.append(Change(setting="SLA-violation minutes/month (est.)", old=f"{vo:g}", new=f"{vn:g}"))
+    warnings = []
+    for label, file, r in (("old", old_file, old), ("new", new_file, new)):
+        stale = [p for p in r.prices if p.stale]
+        if stale:
+            warnings.append(f"The {label} plan ({file}) uses {len(stale)} price(s) older than {STALE_PRICE_DAYS} days "
+                            f"(oldest {max(p.age_days for p in stale):.0f} days); refresh prices and plan again.")
+    if old.plan_name != new.plan_name:
+        warnings.append(f"The plans are for different deployments: '{old.plan_name}' and '{new.plan_name}'.")
+    result = PlanDiff(
+        old=_side(old_file, old), new=_side(new_file, new),
+        by_resource=_deltas(old, new, lambda l: (l.resource,)),
+        by_component=_deltas(old, new, lambda l: (l.resource, l.component)),
+        changes=changes, warnings=warnings,
+    )
+    if fail_above_usd is not None:
+        result.gate = Gate(fail_above_usd=fail_above_usd, tripped=result.delta_cents > to_cents(fail_above_usd))
+    return result
+
+
+def render_diff_markdown(d: PlanDiff) -> str:
+    """A pull-request comment."""
+    out = [MARKER, f"### Leanserve cost diff: {d.new.name}", ""]
+    if d.unchanged:
+        out += [f"**{d.summary}** Every resource costs the same as before (change $0.00).", ""]
+    else:
+        arrow = "🔺" if d.delta_cents > 0 else "🔻"
+        out += [f"{arrow} **{d.summary}**", ""]
+    for w in d.warnings:
+        out += [f"> **⚠ Warning:** {w}", ""]
+    if d.gate is not None:
+        limit = fmt_usd(to_cents(d.gate.fail_above_usd))
+        if d.gate.tripped:
+            out += [f"❌ **Cost gate failed:** the monthly increase {fmt_usd(d.delta_cents, sign=True)} is above the limit of {limit}.", ""]
+        else:
+            out += [f"✅ Cost gate passed: the monthly change {fmt_usd(d.delta_cents, sign=True)} is within the limit of {limit}.", ""]
+    rows = [[r.resource, fmt_usd(r.old_cents), fmt_usd(r.new_cents), fmt_usd(r.delta_cents, sign=True)] for r in d.by_resource]
+    rows.append(["**Total**", f"**{fmt_usd(d.old.monthly_cost_cents)}**", f"**{fmt_usd(d.new.monthly_cost_cents)}**",
+                 f"**{fmt_usd(d.delta_cents, sign=True)}**"])
+    out += md_table(["Resource", "Before (monthly)", "After (monthly)", "Change"], rows, "lrrr") + [""]
+    if any(r.delta_cents for r in d.by_component):
+        comp = [[r.resource, r.component or "", fmt_usd(r.old_cents), fmt_usd(r.new_cents), fmt_usd(r.delta_cents, sign=True)]
+                for r in d.by_component if r.delta_cents]
+        out += ["<details><summary>By resource and component</summary>", ""]
+        out += md_table(["Resource", "Component", "Before", "After", "Change"], comp, "llrrr") + ["", "</details>", ""]
+    if d.changes:
+        out += ["**What changed**", ""] + md_table(["Setting", "Before", "After"], [[c.setting, c.old, c.new] for c in d.changes]) + [""]
+    out += [f"<sub>Before: `{d.old.file}` (planned {d.old.created_at}) · After: `{d.new.file}` (planned {d.new.created_at}) · "
+            "on-demand projection of a 30-day month; estimates from leanserve's planner</sub>", ""]
+    return "\n".join(out)
