@@ -1,0 +1,100 @@
+"""`leanserve prices show` and `leanserve prices refresh`."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.cli.output import emit, log, warn
+
+PLATFORMS = ["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
+
+
+@click.group()
+def prices() -> None:
+    """Show the price and hardware catalog, or refresh it from the AWS Price List API.
+
+    Prices come from an embedded, dated snapshot (every row with its sources and confidence) and,
+    after `prices refresh`, from a user cache; the fresher of the two wins per price.
+    """
+
+
+@prices.command("show")
+@click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform.")
+@click.option("--region", help="Only this AWS region, e.g. us-east-1.")
+@click.option("--instance-type", "instance_type", help="Only this instance type (ml.* for SageMaker, EC2 names for Kubernetes).")
+def show(platform: str | None, region: str | None, instance_type: str | None) -> None:
+    """List prices with their source, date, age and confidence.
+
+    \b
+    Examples:
+      leanserve prices show --platform sagemaker-realtime --region us-east-1
+      leanserve prices show --instance-type ml.g5.xlarge
+      leanserve --json prices show --platform kubernetes --region eu-west-1
+    """
+    from toolkit.pricing import load_catalog
+
+    cat = load_catalog(warn=warn)
+    rows = cat.price_rows(platform, region, instance_type)
+    log(f"price data: {cat.source_note}", 1)
+    data = {"source_note": cat.source_note, "prices": rows}
+
+    def render() -> None:
+        from rich.table import Table
+
+        from toolkit.cli.output import stdout_console
+
+        table = Table(title=f"{len(rows)} prices", title_justify="left")
+        for col, just in (("platform", "left"), ("instance / item", "left"), ("region", "left"), ("USD", "right"), ("per", "left"),
+                          ("hardware", "left"), ("source", "left"), ("as of", "left"), ("age", "right"), ("conf.", "left")):
+            table.add_column(col, justify=just)
+        for r in rows:
+            hw = r.get("hardware")
+            hw_text = ""
+            if hw:
+                hw_text = f"{hw['vcpus']} vCPU, {hw['memory_gib']:g} GiB"
+                if hw["accelerator"]:
+                    hw_text += f", {hw['accelerator_count']:g}x {hw['accelerator']}"
+            name = r["instance_type"] or r["item"]
+            unit = r["unit"] + (" (spot)" if "spot" in r["item"] else "")
+            table.add_row(r["platform"], name, r["region"], f"{r['usd']:.6g}", unit, hw_text, r["source"], r["as_of"],
+                          f"{r['age_days']:.0f} d", r["confidence"])
+        console = stdout_console()
+        console.print(table)
+        click.echo(f"source: {cat.source_note}", err=True)
+
+    emit(data, render)
+
+
+@prices.command("refresh")
+@click.option("--region", "regions", multiple=True, help="Region to refresh (repeatable); default us-east-1.")
+def refresh(regions: tuple[str, ...]) -> None:
+    """Fetch current list prices from the AWS Price List API into the user cache.
+
+    Needs AWS credentials allowed to call pricing:GetProducts. Without them (or when throttled or
+    offline) it warns and the embedded snapshot stays in use. A cached file you edited by hand is
+    never overwritten. The cache folder is $LEANSERVE_CACHE_DIR/prices or the platform's user cache.
+
+    \b
+    Examples:
+      leanserve prices refresh
+      leanserve prices refresh --region us-east-1 --region eu-west-1
+    """
+    from toolkit.pricing.refresh import refresh_prices
+
+    result = refresh_prices(list(regions) or None, progress=lambda msg: log(msg, 1))
+    for w in result.warnings:
+        warn(w)
+    data = {
+        "ok": result.ok, "cache_dir": result.cache_dir, "regions": result.regions, "fetched": result.fetched,
+        "written": result.written, "kept": result.kept, "warnings": result.warnings,
+    }
+
+    def render() -> None:
+        if result.written:
+            click.echo(f"refreshed {', '.join(result.written)} in {result.cache_dir} for {', '.join(result.regions)}")
+            for name, n in result.fetched.items():
+                click.echo(f"  {name}: {n} prices")
+        else:
+            click.echo("nothing refreshed; the embedded snapshot stays in use")
+
+    emit(data, render)

@@ -1,0 +1,399 @@
+"""The price and hardware catalog: lookups by instance type and region, each price with its source and age.
+
+``load_catalog()`` reads the embedded snapshot (toolkit/data/) and the user cache written by
+``leanserve prices refresh``. For every (item, region) the fresher row wins, so a refresh of one region
+overlays the snapshot without hiding the others. Every price comes back as a :class:`PriceQuote` that
+says where it came from, how old it is and how far to trust it. Prices older than
+:data:`STALE_AFTER_DAYS` produce one warning per data set and source when first used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from toolkit.errors import InputError
+from toolkit.pricing import cache as cache_mod
+from toolkit.pricing.hardware import cpu_peaks, families
+from toolkit.pricing.rows import (
+    API,
+    DATA_DIR,
+    DATASETS,
+    INSTANCES_FILE,
+    SNAPSHOT,
+    Ec2PriceRow,
+    HostingPriceRow,
+    InstanceRow,
+    RateRow,
+    read_rows,
+)
+
+STALE_AFTER_DAYS = 30
+PLATFORMS = ("sagemaker-realtime", "sagemaker-serverless", "kubernetes")
+
+
+class PriceNotFound(InputError):
+    """The catalog knows the instance type or item but has no price for it in that region."""
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """One price: ``usd`` per ``unit`` (hour | GB-second | GB | GB-month), with provenance.
+
+    ``source`` is ``snapshot`` or ``aws-price-list-api``; ``row_source`` a short form of the row's own
+    evidence; ``as_of`` the ISO date the value was collected; ``age_days`` its age when read.
+    """
+
+    usd: float
+    unit: str
+    source: str
+    row_source: str
+    as_of: str
+    age_days: float
+    confidence: str
+    evidence_date: str = ""
+
+    def ref(self, sku: str):
+        """This price as a plan.json ``PriceRef`` for ``sku`` (e.g. 'sagemaker-hosting ml.c7i.xlarge us-east-1')."""
+        from toolkit.artifacts.plan import PriceRef
+
+        return PriceRef(
+            sku=sku, usd=self.usd, unit=self.unit, source=f"{self.source}: {self.row_source}",
+            as_of=self.as_of, age_days=self.age_days, confidence=self.confidence,
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ServerlessRates:
+    """SageMaker Serverless Inference rates of one region."""
+
+    region: str
+    usd_per_gb_second: PriceQuote  #: USD per GB-second of configured memory (1 GB = 1024 MB)
+    usd_per_gb_processed: PriceQuote  #: USD per GB of data processed, in and out each
+
+
+@dataclass(frozen=True, eq=True)
+class InstanceInfo:
+    """Hardware facts of one instance type.
+
+    ``memory_gib``: host memory (GiB). ``accelerator``: None or the chip (T4, A10G, L4, L40S, V100, A100,
+    H100, H200, B200, inferentia, inferentia2, ...). ``accelerator_count``: GPUs or Neuron chips (a
+    fraction for g6f partitions). ``accelerator_memory_gib``: total over all accelerators (GiB).
+    ``cpu_isa``: vector/matrix ISA of the host CPU (avx2, fma, avx512, vnni, amx, neon, dotprod).
+    ``cpu`` and ``clock_ghz``: host CPU generation (key into cpu_peaks.csv) and sustained clock.
+    """
+
+    name: str
+    platform: str
+    family: str
+    vcpus: int
+    memory_gib: float
+    accelerator: str | None
+    accelerator_count: float
+    accelerator_memory_gib: float
+    cpu_isa: list[str] = field(default_factory=list, hash=False)
+    cpu: str = ""
+    clock_ghz: float = 0.0
+    accelerator_key: str | None = None  #: key into accelerator_peaks.csv (e.g. A100-80GB for p4de)
+
+    @property
+    def memory_per_accelerator_gib(self) -> float:
+        if not self.accelerator_count:
+            return 0.0
+        return self.accelerator_memory_gib / max(self.accelerator_count, 1.0)
+
+    @property
+    def is_gpu(self) -> bool:
+        return bool(self.accelerator) and not self.accelerator.startswith("inferentia")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _info(row: InstanceRow) -> InstanceInfo:
+    fam = families().get(row.family)
+    cpu = cpu_peaks().get(fam.cpu) if fam else None
+    return InstanceInfo(
+        name=row.name, platform=row.platform, family=row.family, vcpus=row.vcpus, memory_gib=row.memory_gib,
+        accelerator=row.accelerator or None, accelerator_count=row.accelerator_count,
+        accelerator_memory_gib=row.accelerator_memory_gib, cpu_isa=list(cpu.isa) if cpu else [],
+        cpu=fam.cpu if fam else "", clock_ghz=fam.clock_ghz if fam else 0.0,
+        accelerator_key=(fam.accelerator_peaks or None) if fam else None,
+    )
+
+
+def short_source(sources: str, limit: int = 3) -> str:
+    """A short form of a row's ';'-separated evidence: repositories by owner/name, URLs by host/path."""
+    out: list[str] = []
+    for part in (p.strip() for p in re.split(r";(?![^()]*\))", sources) if p.strip()):
+        if part.startswith("http"):
+            label = re.sub(r"^https?://", "", part).split(" ")[0].rstrip("/")
+        elif part.lower().startswith("unattributed"):
+            label = "unattributed quote"
+        elif re.match(r"^[\w.-]+/[\w.-]+:", part):
+            label = part.split(":", 1)[0]
+        else:
+            label = part if len(part) <= 60 else part[:57] + "..."
+        if label not in out:
+            out.append(label)
+    more = len(out) - limit
+    return ", ".join(out[:limit]) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _parse_date(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+_warned: set[tuple[str, str, str]] = set()
+
+
+def _default_warn(message: str) -> None:
+    import click
+
+    click.echo(f"warning: {message}", err=True)
+
+
+class Catalog:
+    """Price and hardware lookups. Build it with :func:`load_catalog`."""
+
+    def __init__(
+        self,
+        hosting: list[HostingPriceRow],
+        ec2: list[Ec2PriceRow],
+        rates: list[RateRow],
+        instances: list[InstanceRow],
+        *,
+        today: date | None = None,
+        source_note: str = "",
+        notes: list[str] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ):
+        self.today = today or datetime.now(timezone.utc).date()
+        self._hosting = {(r.instance_type, r.region): r for r in hosting}
+        self._ec2 = {(r.instance_type, r.region): r for r in ec2}
+        self._rates = {(r.item, r.region): r for r in rates}
+        self._instances = {r.name: _info(r) for r in instances}
+        self.source_note = source_note
+        self.notes = list(notes or [])
+        self._warn = warn or _default_warn
+        self.warnings: list[str] = []
+
+    # ---- hardware -----------------------------------------------------------------------------
+    def instance(self, name: str) -> InstanceInfo:
+        """Hardware facts of ``name``; an unknown name raises InputError with a did-you-mean."""
+        info = self._instances.get(name)
+        if info is not None:
+            return info
+        names = sorted(self._instances)
+        hint_names: list[str] = []
+        if not name.startswith("ml.") and f"ml.{name}" in self._instances:
+            hint_names.append(f"ml.{name}")
+        if name.startswith("ml.") and name[3:] in self._instances:
+            hint_names.append(name[3:])
+        hint_names += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6) if n not in hint_names]
+        tip = f"; did you mean '{hint_names[0]}'?" if hint_names else ""
+        raise InputError(
+            f"unknown instance type '{name}'{tip}",
+            hint="SageMaker names start with 'ml.' (ml.c7i.xlarge), Kubernetes node types are EC2 names (c7i.xlarge); "
+            "list them with `leanserve prices show`",
+        )
+
+    def instance_types(self, platform: str, region: str) -> list[InstanceInfo]:
+        """Instance types with a price in ``region`` for ``platform`` (none for sagemaker-serverless)."""
+        self._check_platform(platform)
+        if platform == "sagemaker-realtime":
+            keys = self._hosting
+        elif platform == "kubernetes":
+            keys = self._ec2
+        else:
+            return []
+        names = sorted({t for (t, r) in keys if r == region and t in self._instances})
+        return [self._instances[n] for n in names]
+
+    def all_instances(self) -> list[InstanceInfo]:
+        return [self._instances[n] for n in sorted(self._instances)]
+
+    def regions(self, platform: str) -> list[str]:
+        """Regions where the catalog has prices for ``platform``."""
+        self._check_platform(platform)
+        if platform == "sagemaker-realtime":
+            return sorted({r for (_, r) in self._hosting})
+        if platform == "kubernetes":
+            return sorted({r for (_, r) in self._ec2})
+        return sorted({r for (item, r) in self._rates if item == "serverless-compute"})
+
+    # ---- prices -------------------------------------------------------------------------------
+    def hosting_price(self, instance_type: str, region: str) -> PriceQuote:
+        """SageMaker real-time USD per instance-hour."""
+        self.instance(instance_type)
+        row = self._hosting.get((instance_type, region))
+        if row is None:
+            raise self._not_found(f"no SageMaker real-time price for {instance_type} in {region}",
+                                  sorted(r for (t, r) in self._hosting if t == instance_type), region)
+        return self._quote("hosting", row.usd_per_hour, "hour", row.source, row.sources, row.as_of, row.confidence, row.evidence_date)
+
+    def ec2_price(self, instance_type: str, region: str, spot: bool = False) -> PriceQuote:
+        """EC2 USD per instance-hour for a Kubernetes node (on-demand, or the lowest spot price seen)."""
+        self.instance(instance_type)
+        row = self._ec2.get((instance_type, region))
+        if row is None:
+            raise self._not_found(f"no EC2 price for {instance_type} in {region}",
+                                  sorted(r for (t, r) in self._ec2 if t == instance_type), region)
+        if not spot:
+            return self._quote("ec2", row.usd_per_hour, "hour", row.source, row.sources, row.as_of, row.confidence)
+        if row.spot_usd_per_hour is None:
+            raise PriceNotFound(f"no spot price for {instance_type} in {region}", hint="plan with on-demand nodes, or refresh prices")
+        where = f"spot seen in {row.spot_zone}; " if row.spot_zone else ""
+        return self._quote("ec2-spot", row.spot_usd_per_hour, "hour", row.source, where + row.sources, row.as_of, "low")
+
+    def serverless_rates(self, region: str) -> ServerlessRates:
+        """SageMaker Serverless USD per GB-second and per GB processed in ``region``."""
+        return ServerlessRates(region, self._rate("serverless-compute", region), self._rate("serverless-data", region))
+
+    def storage_price(self, region: str) -> PriceQuote:
+        """Endpoint ML storage USD per GB-month."""
+        return self._rate("endpoint-storage", region)
+
+    def price_rows(self, platform: str | None = None, region: str | None = None, instance_type: str | None = None) -> list[dict]:
+        """Every price matching the filters, as flat dicts (for `prices show`)."""
+        if platform:
+            self._check_platform(platform)
+        if instance_type:
+            self.instance(instance_type)
+        out: list[dict] = []
+
+        def keep(p: str, r: str, t: str | None) -> bool:
+            return (not platform or p == platform) and (not region or r == region) and (not instance_type or t == instance_type)
+
+        for (t, r), row in sorted(self._hosting.items()):
+            if keep("sagemaker-realtime", r, t):
+                out.append(self._row_dict("sagemaker-realtime", t, r, "instance-hour", self.hosting_price(t, r)))
+        for (t, r), row in sorted(self._ec2.items()):
+            if keep("kubernetes", r, t):
+                out.append(self._row_dict("kubernetes", t, r, "instance-hour", self.ec2_price(t, r)))
+                if row.spot_usd_per_hour is not None:
+                    out.append(self._row_dict("kubernetes", t, r, "instance-hour (spot)", self.ec2_price(t, r, spot=True)))
+        for (item, r), row in sorted(self._rates.items()):
+            plat = "sagemaker-serverless" if item.startswith("serverless") else "sagemaker-realtime"
+            if item == "serverless-data":
+                plat = "sagemaker-serverless"
+            if keep(plat, r, None) and not instance_type:
+                out.append(self._row_dict(plat, None, r, item, self._rate(item, r)))
+        return out
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _row_dict(self, platform: str, instance_type: str | None, region: str, item: str, q: PriceQuote) -> dict:
+        d = {"platform": platform, "instance_type": instance_type, "region": region, "item": item}
+        d.update(q.as_dict())
+        if instance_type:
+            info = self._instances[instance_type]
+            d["hardware"] = {"vcpus": info.vcpus, "memory_gib": info.memory_gib, "accelerator": info.accelerator,
+                             "accelerator_count": info.accelerator_count, "accelerator_memory_gib": info.accelerator_memory_gib}
+        return d
+
+    def _rate(self, item: str, region: str) -> PriceQuote:
+        row = self._rates.get((item, region))
+        if row is None:
+            raise self._not_found(f"no {item} price in {region}", sorted(r for (i, r) in self._rates if i == item), region)
+        return self._quote(item, row.usd, row.unit, row.source, row.sources, row.as_of, row.confidence)
+
+    def _quote(self, dataset: str, usd: float, unit: str, source: str, sources: str, as_of: str, confidence: str, evidence: str = "") -> PriceQuote:
+        age = float((self.today - _parse_date(as_of)).days)
+        if age > STALE_AFTER_DAYS:
+            key = (dataset.split("-")[0] if dataset.startswith("ec2") else dataset, source, as_of)
+            if key not in _warned:
+                _warned.add(key)
+                what = {"hosting": "SageMaker real-time", "ec2": "EC2", "serverless": "SageMaker serverless", "endpoint": "endpoint storage"}.get(key[0].split("-")[0], key[0])
+                msg = (f"{what} prices come from the {source} of {as_of}, {age:.0f} days old "
+                       f"(older than {STALE_AFTER_DAYS}); run `leanserve prices refresh` with AWS credentials to update them")
+                self.warnings.append(msg)
+                self._warn(msg)
+        conf = confidence if confidence in ("high", "medium", "low") else "medium"
+        return PriceQuote(usd=usd, unit=unit, source=source, row_source=short_source(sources), as_of=as_of,
+                          age_days=age, confidence=conf, evidence_date=evidence)
+
+    def _not_found(self, message: str, priced: list[str], region: str) -> PriceNotFound:
+        where = f"priced regions: {', '.join(priced)}" if priced else "no region has it in the catalog"
+        return PriceNotFound(f"{message} ({where})",
+                             hint=f"choose a priced region, or run `leanserve prices refresh --region {region}` with AWS credentials")
+
+    @staticmethod
+    def _check_platform(platform: str) -> None:
+        if platform not in PLATFORMS:
+            close = difflib.get_close_matches(platform, PLATFORMS, n=1)
+            tip = f"; did you mean '{close[0]}'?" if close else ""
+            raise InputError(f"unknown platform '{platform}'{tip}", hint=f"choose one of: {', '.join(PLATFORMS)}")
+
+
+def _read_dataset(path: Path, cls: type) -> list:
+    return read_rows(cls, path.read_text(encoding="utf-8"), str(path))
+
+
+def _merge(base: list, overlay: list, key: Callable) -> tuple[list, int]:
+    """Rows of ``base`` overlaid by rows of ``overlay`` that are at least as fresh (``as_of``)."""
+    merged = {key(r): r for r in base}
+    used = 0
+    for r in overlay:
+        old = merged.get(key(r))
+        if old is None or _parse_date(r.as_of) >= _parse_date(old.as_of):
+            merged[key(r)] = r
+            used += 1
+    return list(merged.values()), used
+
+
+KEYS = {
+    "hosting": lambda r: (r.instance_type, r.region),
+    "ec2": lambda r: (r.instance_type, r.region),
+    "rates": lambda r: (r.item, r.region),
+}
+
+
+def load_catalog(cache_dir: str | Path | None = None, *, today: date | None = None, warn: Callable[[str], None] | None = None) -> Catalog:
+    """Read the embedded snapshot and the user cache; per (item, region) the fresher row wins.
+
+    ``cache_dir`` is the folder holding the cached CSVs; it defaults to ``$LEANSERVE_CACHE_DIR/prices`` or
+    the platformdirs user cache dir + ``/prices``. A cache file
+    that cannot be read is skipped with a warning (the snapshot is used). ``.source_note`` says which
+    sources were used and how old they are.
+    """
+    today = today or datetime.now(timezone.utc).date()
+    warn_fn = warn or _default_warn
+    folder = Path(cache_dir) if cache_dir is not None else cache_mod.default_cache_dir()
+    snapshot_meta = json.loads((DATA_DIR / "SNAPSHOT.json").read_text(encoding="utf-8"))
+    data: dict[str, list] = {}
+    parts: list[str] = []
+    notes: list[str] = []
+    for name, (fname, cls) in DATASETS.items():
+        rows = _read_dataset(DATA_DIR / fname, cls)
+        as_of = snapshot_meta["datasets"][name]["as_of"]
+        label = f"{name}: snapshot of {as_of} ({(today - _parse_date(as_of)).days} days old)"
+        cached = folder / fname
+        if cached.exists():
+            try:
+                extra = _read_dataset(cached, cls)
+            except InputError as exc:
+                msg = f"ignoring the cached price file {cached}: {exc.message}; using the snapshot"
+                notes.append(msg)
+                warn_fn(msg)
+                extra = []
+            if extra:
+                rows, used = _merge(rows, extra, KEYS[name])
+                newest = max(r.as_of for r in extra)
+                kind = "your edited copy" if cache_mod.user_edited(folder, fname) else "AWS Price List API cache"
+                label += f" + {kind} {cached} of {newest} ({(today - _parse_date(newest)).days} days old, {used} rows used)"
+        data[name] = rows
+        parts.append(label)
+    instances = read_rows(InstanceRow, (DATA_DIR / INSTANCES_FILE).read_text(encoding="utf-8"), INSTANCES_FILE)
+    return Catalog(data["hosting"], data["ec2"], data["rates"], instances, today=today,
+                   source_note="; ".join(parts), notes=notes, warn=warn_fn)
+
+
+__all__ = ["API", "SNAPSHOT", "Catalog", "InstanceInfo", "PriceNotFound", "PriceQuote", "ServerlessRates", "load_catalog", "short_source"]
