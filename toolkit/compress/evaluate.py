@@ -1,0 +1,63 @@
+"""Fidelity to the fp32 reference and task accuracy of a probe, on held-out text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def embedding_fidelity(ref, var) -> dict:
+    """Mean and 5th-percentile cosine between matching rows (both L2-normalised already)."""
+    import numpy as np
+
+    from toolkit.compress.pooling import l2_normalize
+
+    cos = (l2_normalize(ref) * l2_normalize(var)).sum(axis=1)
+    return {"cosine_mean": round(float(cos.mean()), 5), "cosine_p5": round(float(np.percentile(cos, 5)), 5)}
+
+
+def logits_fidelity(ref, var) -> dict:
+    """Top-1 agreement and mean KL(reference ‖ variant) of the softmax distributions."""
+    import numpy as np
+
+    def log_softmax(x):
+        x = x - x.max(axis=1, keepdims=True)
+        return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+
+    lp, lq = log_softmax(np.asarray(ref, np.float64)), log_softmax(np.asarray(var, np.float64))
+    kl = (np.exp(lp) * (lp - lq)).sum(axis=1)
+    agree = (ref.argmax(axis=1) == var.argmax(axis=1)).mean()
+    return {"top1_agreement": round(float(agree), 5), "kl_divergence": round(float(kl.mean()), 6)}
+
+
+@dataclass
+class Probe:
+    """A logistic-regression probe trained on the reference's outputs for labelled training text."""
+
+    model: object
+    reference_accuracy: float
+
+    @classmethod
+    def fit(cls, train_x, train_y, test_x, test_y, seed: int = 0) -> "Probe":
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(max_iter=2000, C=1.0, random_state=seed)
+        clf.fit(train_x, train_y)
+        return cls(model=clf, reference_accuracy=float(clf.score(test_x, test_y)))
+
+    def accuracy(self, test_x, test_y) -> float:
+        return float(self.model.score(test_x, test_y))
+
+
+def gate(quality, task: str, floor) -> str | None:
+    """The reason a variant misses the spec's quality floor, or None when it passes."""
+    reasons = []
+    if task == "feature-extraction":
+        if quality.cosine_mean is not None and quality.cosine_mean < floor.min_cosine_mean:
+            reasons.append(f"mean cosine {quality.cosine_mean:.4f} < floor {floor.min_cosine_mean}")
+        if floor.min_cosine_p5 is not None and quality.cosine_p5 is not None and quality.cosine_p5 < floor.min_cosine_p5:
+            reasons.append(f"p5 cosine {quality.cosine_p5:.4f} < floor {floor.min_cosine_p5}")
+    elif quality.top1_agreement is not None and quality.top1_agreement < floor.min_top1_agreement:
+        reasons.append(f"top-1 agreement {quality.top1_agreement:.4f} < floor {floor.min_top1_agreement}")
+    if quality.accuracy_drop_points is not None and quality.accuracy_drop_points > floor.max_accuracy_drop_points:
+        reasons.append(f"probe accuracy drop {quality.accuracy_drop_points:.2f} points > {floor.max_accuracy_drop_points}")
+    return "; ".join(reasons) or None

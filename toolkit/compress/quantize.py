@@ -1,0 +1,102 @@
+"""Turn an fp32 ONNX graph into int8 (dynamic or calibrated static) or fp16, with onnxruntime's tools."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def _quiet():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
+def quantize_dynamic_int8(src: Path, dest: Path) -> Path:
+    """Dynamic int8: QInt8 weights per output channel; activations quantized at run time.
+
+    Per-channel keeps fidelity (per-tensor measured much worse on MiniLM: cosine 0.966 vs 0.993).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quiet():
+        quantize_dynamic(
+            str(src), str(dest), per_channel=True, weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gemm", "Attention", "Gather"], extra_options={"MatMulConstBOnly": True},
+        )
+    return dest
+
+
+class _TextReader:
+    """Feeds tokenised calibration text to onnxruntime's calibrator, one small batch at a time."""
+
+    def __init__(self, texts: list[str], tokenizer, input_names: list[str], max_length: int, batch_size: int = 8):
+        self.batches = []
+        import numpy as np
+
+        # One padded length for all batches: the percentile calibrator stacks activations across batches.
+        enc = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="np")
+        batch_size = max(1, min(batch_size, len(texts)))
+        for i in range(0, len(texts) - batch_size + 1, batch_size):  # equal batches only (same reason)
+            feeds = {}
+            for n in input_names:
+                arr = enc[n] if n in enc else np.zeros_like(enc["input_ids"])
+                feeds[n] = np.asarray(arr[i:i + batch_size], dtype=np.int64)
+            self.batches.append(feeds)
+        self._it = iter(self.batches)
+
+    def get_next(self):
+        return next(self._it, None)
+
+    def rewind(self):
+        self._it = iter(self.batches)
+
+
+def quantize_static_int8(src: Path, dest: Path, texts: list[str], tokenizer, max_length: int) -> Path:
+    """Static int8 (QDQ): activation ranges calibrated on ``texts``; QInt8 per-channel weights.
+
+    Only the MatMul/Gemm inputs are quantized; softmax, GELU and LayerNorm stay in fp32 (they are
+    where static ranges hurt transformers most).
+    """
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    names = [i.name for i in onnx.load(str(src), load_external_data=False).graph.input]
+    reader = _TextReader(texts, tokenizer, names, max_length)
+    with _quiet(), tempfile.TemporaryDirectory(prefix="leanserve-calib-") as tmp:
+        augmented = Path(tmp) / "augmented.onnx"
+        quantize_static(
+            str(src), str(dest), reader, quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gemm"], calibrate_method=CalibrationMethod.Percentile,
+            extra_options={"MatMulConstBOnly": True, "CalibPercentile": 99.99, "CalibTensorRangeSymmetric": False},
+            calibration_providers=["CPUExecutionProvider"],
+        )
+        del augmented
+    return dest
+
+
+def convert_fp16(src: Path, dest: Path) -> Path:
+    """fp16 weights and arithmetic, fp32 inputs and outputs (onnxruntime's float16 converter).
+
+    Meant for GPUs; the build checks its numbers on the CPU against the fp32 reference.
+    """
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = onnx.load(str(src))
+    with _quiet():
+        half = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=False)
+    onnx.save(half, str(dest))
+    return dest
