@@ -39,28 +39,22 @@ def show(platform: str | None, region: str | None, instance_type: str | None) ->
     data = {"source_note": cat.source_note, "prices": rows}
 
     def render() -> None:
-        from rich.table import Table
-
-        from toolkit.cli.output import stdout_console
-
-        table = Table(title=f"{len(rows)} prices", title_justify="left")
-        for col, just in (("platform", "left"), ("instance / item", "left"), ("region", "left"), ("USD", "right"), ("per", "left"),
-                          ("hardware", "left"), ("source", "left"), ("as of", "left"), ("age", "right"), ("conf.", "left")):
-            table.add_column(col, justify=just)
+        head = ("PLATFORM", "INSTANCE/ITEM", "REGION", "USD", "PER", "HARDWARE", "SOURCE", "AS OF", "AGE", "CONF.")
+        lines = [head]
         for r in rows:
             hw = r.get("hardware")
-            hw_text = ""
+            hw_text = "-"
             if hw:
-                hw_text = f"{hw['vcpus']} vCPU, {hw['memory_gib']:g} GiB"
+                hw_text = f"{hw['vcpus']} vCPU {hw['memory_gib']:g} GiB"
                 if hw["accelerator"]:
-                    hw_text += f", {hw['accelerator_count']:g}x {hw['accelerator']}"
-            name = r["instance_type"] or r["item"]
-            unit = r["unit"] + (" (spot)" if "spot" in r["item"] else "")
-            table.add_row(r["platform"], name, r["region"], f"{r['usd']:.6g}", unit, hw_text, r["source"], r["as_of"],
-                          f"{r['age_days']:.0f} d", r["confidence"])
-        console = stdout_console()
-        console.print(table)
-        click.echo(f"source: {cat.source_note}", err=True)
+                    hw_text += f" {hw['accelerator_count']:g}x{hw['accelerator']}"
+            unit = r["unit"] + (" spot" if "spot" in r["item"] else "")
+            lines.append((r["platform"], r["instance_type"] or r["item"], r["region"], f"{r['usd']:.6g}", unit, hw_text,
+                          r["source"], r["as_of"], f"{r['age_days']:.0f}d", r["confidence"]))
+        widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+        for line in lines:
+            click.echo("  ".join(cell.rjust(w) if i in (3, 8) else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+        click.echo(f"{len(rows)} prices; {cat.source_note}", err=True)
 
     emit(data, render)
 

@@ -15,6 +15,7 @@ that keep this under the SLA, times the model instances on the machine, times
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -176,6 +177,11 @@ def _cpu_layout(hw: Hardware) -> tuple[int, int]:
     return CPU_THREADS_PER_INSTANCE, hw.logical_cpus // CPU_THREADS_PER_INSTANCE
 
 
+@functools.lru_cache(maxsize=1)
+def _this_machine() -> MachineInfo:
+    return MachineInfo.local()
+
+
 def _local_points(variant) -> list[tuple[int, int, int, float, float]]:
     return [(p.batch, p.seq_len, p.threads, p.p50_ms, p.p95_ms) for p in variant.latency if p.p50_ms > 0]
 
@@ -252,7 +258,7 @@ def estimate_capacity(
 def _estimate(variant, instance, sla_percentile, sla_ms, profiles, local, seq, notes) -> CapacityEstimate | Exclusion:
     points = _local_points(variant)
     hw = hardware_of_instance(instance)
-    local = local or MachineInfo.local()
+    local = local or _this_machine()
     local_hw = hardware_of_machine(local)
     ref_seq = max((p[1] for p in points), default=128)
     gf_token, gf_known = _gflops_per_token(variant, ref_seq)
@@ -318,11 +324,11 @@ def _estimate(variant, instance, sla_percentile, sla_ms, profiles, local, seq, n
         if instances > 1:
             notes.append(f"{instances} model instances x {threads} threads")
 
-    u = min(MAX_UNCERTAINTY, u)
+    u = round(min(MAX_UNCERTAINTY, u), 3)
     if max_rps == 0:
         notes.append(f"even batch 1 misses {sla_percentile} <= {sla_ms:g} ms (batch 1 takes {lat[1]:.1f} ms)")
     lat = {b: round(t, 4) for b, t in lat.items()}
     return CapacityEstimate(
-        instance.name, max_rps, sat, lat, max_rps * (1 - u), max_rps * (1 + u), Estimated(model=model, uncertainty=round(u, 3)),
+        instance.name, max_rps, sat, lat, max_rps * (1 - u), max_rps * (1 + u), Estimated(model=model, uncertainty=u),
         variant.name, seq, best_b, instances, tuple(notes),
     )

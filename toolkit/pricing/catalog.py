@@ -175,15 +175,20 @@ class Catalog:
         source_note: str = "",
         notes: list[str] | None = None,
         warn: Callable[[str], None] | None = None,
+        spot: list[Ec2PriceRow] | None = None,
     ):
         self.today = today or datetime.now(timezone.utc).date()
         self._hosting = {(r.instance_type, r.region): r for r in hosting}
         self._ec2 = {(r.instance_type, r.region): r for r in ec2}
+        # spot prices are not in the Price List: they keep their own (older) row when on-demand was refreshed
+        self._spot = {(r.instance_type, r.region): r for r in (spot if spot is not None else ec2) if r.spot_usd_per_hour is not None}
         self._rates = {(r.item, r.region): r for r in rates}
         self._instances = {r.name: _info(r) for r in instances}
         self.source_note = source_note
         self.notes = list(notes or [])
         self._warn = warn or _default_warn
+        # the default handler warns once per process; a caller's handler once per catalog
+        self._warned = _warned if warn is None else set()
         self.warnings: list[str] = []
 
     # ---- hardware -----------------------------------------------------------------------------
@@ -249,7 +254,8 @@ class Catalog:
                                   sorted(r for (t, r) in self._ec2 if t == instance_type), region)
         if not spot:
             return self._quote("ec2", row.usd_per_hour, "hour", row.source, row.sources, row.as_of, row.confidence)
-        if row.spot_usd_per_hour is None:
+        row = self._spot.get((instance_type, region))
+        if row is None:
             raise PriceNotFound(f"no spot price for {instance_type} in {region}", hint="plan with on-demand nodes, or refresh prices")
         where = f"spot seen in {row.spot_zone}; " if row.spot_zone else ""
         return self._quote("ec2-spot", row.spot_usd_per_hour, "hour", row.source, where + row.sources, row.as_of, "low")
@@ -279,7 +285,7 @@ class Catalog:
         for (t, r), row in sorted(self._ec2.items()):
             if keep("kubernetes", r, t):
                 out.append(self._row_dict("kubernetes", t, r, "instance-hour", self.ec2_price(t, r)))
-                if row.spot_usd_per_hour is not None:
+                if (t, r) in self._spot:
                     out.append(self._row_dict("kubernetes", t, r, "instance-hour (spot)", self.ec2_price(t, r, spot=True)))
         for (item, r), row in sorted(self._rates.items()):
             plat = "sagemaker-serverless" if item.startswith("serverless") else "sagemaker-realtime"
@@ -309,8 +315,8 @@ class Catalog:
         age = float((self.today - _parse_date(as_of)).days)
         if age > STALE_AFTER_DAYS:
             key = (dataset.split("-")[0] if dataset.startswith("ec2") else dataset, source, as_of)
-            if key not in _warned:
-                _warned.add(key)
+            if key not in self._warned:
+                self._warned.add(key)
                 what = {"hosting": "SageMaker real-time", "ec2": "EC2", "serverless": "SageMaker serverless", "endpoint": "endpoint storage"}.get(key[0].split("-")[0], key[0])
                 msg = (f"{what} prices come from the {source} of {as_of}, {age:.0f} days old "
                        f"(older than {STALE_AFTER_DAYS}); run `leanserve prices refresh` with AWS credentials to update them")
@@ -369,6 +375,7 @@ def load_catalog(cache_dir: str | Path | None = None, *, today: date | None = No
     folder = Path(cache_dir) if cache_dir is not None else cache_mod.default_cache_dir()
     snapshot_meta = json.loads((DATA_DIR / "SNAPSHOT.json").read_text(encoding="utf-8"))
     data: dict[str, list] = {}
+    spot: list = []
     parts: list[str] = []
     notes: list[str] = []
     for name, (fname, cls) in DATASETS.items():
@@ -384,16 +391,21 @@ def load_catalog(cache_dir: str | Path | None = None, *, today: date | None = No
                 notes.append(msg)
                 warn_fn(msg)
                 extra = []
+            if name == "ec2":
+                spot, _ = _merge([r for r in rows if r.spot_usd_per_hour is not None],
+                                 [r for r in extra if r.spot_usd_per_hour is not None], KEYS[name])
             if extra:
                 rows, used = _merge(rows, extra, KEYS[name])
                 newest = max(r.as_of for r in extra)
                 kind = "your edited copy" if cache_mod.user_edited(folder, fname) else "AWS Price List API cache"
                 label += f" + {kind} {cached} of {newest} ({(today - _parse_date(newest)).days} days old, {used} rows used)"
         data[name] = rows
+        if name == "ec2" and not cached.exists():
+            spot = rows
         parts.append(label)
     instances = read_rows(InstanceRow, (DATA_DIR / INSTANCES_FILE).read_text(encoding="utf-8"), INSTANCES_FILE)
     return Catalog(data["hosting"], data["ec2"], data["rates"], instances, today=today,
-                   source_note="; ".join(parts), notes=notes, warn=warn_fn)
+                   source_note="; ".join(parts), notes=notes, warn=warn, spot=spot)
 
 
 __all__ = ["API", "SNAPSHOT", "Catalog", "InstanceInfo", "PriceNotFound", "PriceQuote", "ServerlessRates", "load_catalog", "short_source"]
