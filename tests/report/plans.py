@@ -165,3 +165,36 @@ def make_plan(*, price_age_days: int = 12, today: date | None = None, baselines:
             "A month is 30 days; traffic repeats the simulated pattern.",
         ],
     )
+
+
+def make_serverless_plan(*, today: date | None = None, price_age_days: int = 12) -> PlanFile:
+    """A plan that chose SageMaker Serverless (no instances, no hourly series): GB-seconds and data processed."""
+    from toolkit.artifacts.plan import Serverless
+
+    plan = make_plan(today=today, price_age_days=price_age_days)
+    today = today or datetime.now(timezone.utc).date()
+    price_day = today - timedelta(days=price_age_days)
+    rps = hourly_rps(peak=8.0, trough=0.5)
+    requests = sum(r * 3600 for r in rps)
+    gb_seconds = requests * 0.012 * 2.0  # 12 ms per request at 2 GB
+    gb_data = requests * (REQ_IN_KB + REQ_OUT_KB) / 1024 / 1024
+    p_gbs = price_ref("sagemaker-serverless-compute us-east-1", 0.00002, "GB-second", as_of=price_day, plan_day=today,
+                      source="snapshot: aws_sagemaker_serverless.txt")
+    p_data = price_ref("sagemaker-data-processed us-east-1", DATA_PER_GB, "GB", as_of=price_day, plan_day=today,
+                       source="snapshot: aws_sagemaker_serverless.txt", confidence="medium")
+    items = [
+        CostItem(resource="endpoint/minilm-embeddings", component="serverless-compute", usage_quantity=gb_seconds, unit="GB-second",
+                 unit_price_usd=0.00002, cost_usd=gb_seconds * 0.00002, price=p_gbs),
+        CostItem(resource="endpoint/minilm-embeddings", component="data-processed", usage_quantity=gb_data, unit="GB",
+                 unit_price_usd=DATA_PER_GB, cost_usd=gb_data * DATA_PER_GB, price=p_data),
+    ]
+    monthly = sum(i.cost_usd for i in items)
+    plan.chosen = Candidate(
+        variant="onnx-int8", platform="sagemaker-serverless", region="us-east-1",
+        serverless=Serverless(memory_mb=2048, max_concurrency=20),
+        monthly_cost_usd=monthly, cost_per_million_requests_usd=monthly / requests * 1e6, cost_items=items,
+        simulation=Simulation(minutes=HOURS * 60, violation_minutes=35.0, peak_instances=0, mean_instances=0.0, utilisation=0.0, cold_starts=412),
+    )
+    plan.prices = [p_gbs, p_data]
+    plan.traffic = {"kind": "diurnal", "days": 30, "requests_per_month": round(requests)}
+    return plan

@@ -75,7 +75,7 @@ def build(plan: str, formats: str, out_dir: str | None) -> None:
     from pathlib import Path
 
     from toolkit.report.api import write_reports
-    from toolkit.report.money import fmt_rate, fmt_usd
+    from toolkit.report.money import fmt_per_million, fmt_usd
 
     rep, paths = write_reports(plan, formats=formats, out_dir=out_dir)
     for w in rep.warnings:
@@ -92,7 +92,7 @@ def build(plan: str, formats: str, out_dir: str | None) -> None:
     }
 
     def render() -> None:
-        line = f"{rep.plan_name}: {fmt_usd(rep.monthly_cost_cents)} a month on demand, {fmt_rate(rep.cost_per_million_requests_usd)} per 1M requests"
+        line = f"{rep.plan_name}: {fmt_usd(rep.monthly_cost_cents)} a month on demand, {fmt_per_million(rep.cost_per_million_requests_usd)} per 1M requests"
         if static is not None:
             line += f", {fmt_usd(static.savings_cents or 0)} a month less than static peak"
         click.echo(line)

@@ -68,7 +68,7 @@ def render(report: CostReport, fmt: str) -> str:
 
 def write_reports(plan_path: str | Path, *, formats: list[str] | str = FORMATS, out_dir: str | Path | None = None,
                   today: date | None = None) -> tuple[CostReport, dict[str, Path]]:
-    """Write ``report.<fmt>`` files into ``out_dir`` (default: the plan's folder).
+    """Write ``report.<fmt>`` files into ``out_dir`` (default: the folder of the plan file, or ``plan_path`` itself when it is a folder).
 
     Every format is rendered in memory first; only then is each file written atomically, so a
     failure (bad plan, missing matplotlib) leaves no report file half-written or out of step.
@@ -76,7 +76,8 @@ def write_reports(plan_path: str | Path, *, formats: list[str] | str = FORMATS, 
     fmts = parse_formats(list(formats) if not isinstance(formats, str) else formats)
     report = make_report(plan_path, today=today)
     texts = {f: render(report, f) for f in fmts}
-    folder = Path(out_dir) if out_dir is not None else Path(plan_path).parent
+    plan = Path(plan_path)
+    folder = Path(out_dir) if out_dir is not None else plan if plan.is_dir() else plan.parent
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--out {folder} is a file, not a folder", hint="give a folder for the report files")
     return report, {f: atomic_write_text(folder / FILE_NAMES[f], texts[f]) for f in fmts}

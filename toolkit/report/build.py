@@ -18,7 +18,7 @@ from toolkit.report.model import (
     PriceRow,
     Share,
 )
-from toolkit.report.money import allocate_cents, dec, fmt_usd, to_cents
+from toolkit.report.money import allocate_cents, dec, fmt_per_million, fmt_usd, to_cents
 from toolkit.report.savings_plan import savings_plan_view
 
 MONTH_DAYS = 30
@@ -268,13 +268,17 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
     if prov is not None and prov.source == "estimated" and c.instance_type:
         band = f"; instance-hours scale roughly with 1/capacity, so the instance cost carries about the capacity band (±{prov.uncertainty * 100:.0f}%)"
     out.append(Figure(figure="Monthly cost", value=fmt_usd(to_cents(c.monthly_cost_usd)), provenance="estimated",
-                      detail=f"list prices × usage from an autoscaling simulation over {sim.minutes:,} minutes of traffic, scaled to 30 days{band}"))
-    out.append(Figure(figure="Cost per 1M requests", value=f"${c.cost_per_million_requests_usd:,.4f}", provenance="estimated",
+                      detail=f"list prices × usage from a minute-by-minute simulation over {sim.minutes:,} minutes of traffic, scaled to 30 days{band}"))
+    out.append(Figure(figure="Cost per 1M requests", value=fmt_per_million(c.cost_per_million_requests_usd), provenance="estimated",
                       detail="monthly cost ÷ requests in the projected month"))
     out.append(Figure(figure="SLA-violation minutes", value=f"{sim.violation_minutes:g} per month", provenance="estimated",
                       detail="minutes with demand above in-service capacity in the simulation, scaled to 30 days"))
-    out.append(Figure(figure="Mean in-service instances", value=f"{sim.mean_instances:.2f} (peak {sim.peak_instances})", provenance="estimated",
-                      detail=f"autoscaling simulation; utilisation {sim.utilisation * 100:.0f}% of SLA capacity"))
+    if c.serverless is None:
+        out.append(Figure(figure="Mean in-service instances", value=f"{sim.mean_instances:.2f} (peak {sim.peak_instances})", provenance="estimated",
+                          detail=f"autoscaling simulation; utilisation {sim.utilisation * 100:.0f}% of SLA capacity"))
+    if sim.cold_starts:
+        out.append(Figure(figure="Cold starts", value=f"{sim.cold_starts:,} per month", provenance="estimated",
+                          detail="requests that found no warm capacity in the simulation"))
     kind = str(plan.traffic.get("kind", ""))
     out.append(Figure(figure="Traffic", value=kind or "see the traffic table", provenance="input" if kind == "trace" else "estimated",
                       detail="a recorded trace" if kind == "trace" else "a modelled pattern from the spec: an assumption about future demand"))

@@ -37,7 +37,7 @@ def render_csv(report: CostReport) -> str:
     prices: dict[str, PriceRow] = {p.sku: p for p in report.prices}
     region = report.configuration.get("Region", "")
     stale = [p for p in report.prices if p.stale]
-    general = f"this plan uses {len(stale)} price(s) older than 30 days; refresh prices and plan again" if stale else ""
+    general = f"this plan uses {len(stale)} price{'s' if len(stale) != 1 else ''} older than 30 days; refresh prices and plan again" if stale else ""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180 line endings, what spreadsheets expect
     writer.writerow(csv_columns(report))

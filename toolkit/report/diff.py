@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from toolkit.report.markdown import md_table
 from toolkit.report.model import STALE_PRICE_DAYS, CostReport
-from toolkit.report.money import cents_to_usd, fmt_pct, fmt_rate, fmt_usd, to_cents
+from toolkit.report.money import cents_to_usd, fmt_pct, fmt_per_million, fmt_usd, to_cents
 
 MARKER = "<!-- leanserve-cost-diff -->"  # lets a CI bot find and update its previous comment
 
@@ -139,7 +139,7 @@ def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: s
                for k in dict.fromkeys([*old.configuration, *new.configuration])
                if old.configuration.get(k) != new.configuration.get(k)]
     if old.cost_per_million_requests_usd != new.cost_per_million_requests_usd:
-        changes.append(Change(setting="Cost per 1M requests", old=fmt_rate(old.cost_per_million_requests_usd), new=fmt_rate(new.cost_per_million_requests_usd)))
+        changes.append(Change(setting="Cost per 1M requests", old=fmt_per_million(old.cost_per_million_requests_usd), new=fmt_per_million(new.cost_per_million_requests_usd)))
     vo, vn = old.baselines[0].violation_minutes, new.baselines[0].violation_minutes
     if vo != vn:
         changes.append(Change(setting="SLA-violation minutes/month (est.)", old=f"{vo:g}", new=f"{vn:g}"))
@@ -147,7 +147,7 @@ def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: s
     for label, file, r in (("old", old_file, old), ("new", new_file, new)):
         stale = [p for p in r.prices if p.stale]
         if stale:
-            warnings.append(f"The {label} plan ({file}) uses {len(stale)} price(s) older than {STALE_PRICE_DAYS} days "
+            warnings.append(f"The {label} plan ({file}) uses {len(stale)} price{'s' if len(stale) != 1 else ''} older than {STALE_PRICE_DAYS} days "
                             f"(oldest {max(p.age_days for p in stale):.0f} days); refresh prices and plan again.")
     if old.plan_name != new.plan_name:
         warnings.append(f"The plans are for different deployments: '{old.plan_name}' and '{new.plan_name}'.")

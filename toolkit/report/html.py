@@ -12,7 +12,7 @@ from html import escape
 from toolkit.report.charts import baselines_chart, hourly_chart
 from toolkit.report.markdown import fmt_qty
 from toolkit.report.model import CostReport
-from toolkit.report.money import fmt_pct, fmt_rate, fmt_usd
+from toolkit.report.money import fmt_pct, fmt_per_million, fmt_rate, fmt_usd
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -62,6 +62,7 @@ figure { margin: 10px 0 6px; }
 figure img { width: 100%; height: auto; display: block; }
 figcaption { font-size: 12px; color: var(--muted); margin-top: 4px; }
 ul.assumptions { padding-left: 20px; margin: 6px 0; }
+.warning code, p code { font-size: 12px; background: rgba(0,0,0,.05); border-radius: 3px; padding: 0 4px; }
 .tags code { background: var(--soft); border: 1px solid var(--line); border-radius: 4px; padding: 1px 6px; margin-right: 6px; }
 footer { margin-top: 32px; font-size: 11px; color: var(--muted); border-top: 1px solid var(--line); padding-top: 8px; }
 @media (max-width: 760px) { .kpis { grid-template-columns: 1fr 1fr; } .grid2 { grid-template-columns: 1fr; } main { padding: 16px; } }
@@ -71,7 +72,7 @@ footer { margin-top: 32px; font-size: 11px; color: var(--muted); border-top: 1px
   main { max-width: none; padding: 0; min-height: 0; }
   .kpi, .warning, tr.plan td, .kpi.main, th, .badge { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   h2 { break-after: avoid; page-break-after: avoid; }
-  section, figure, table, .kpis, .warning { break-inside: avoid; page-break-inside: avoid; }
+  figure, tr, .kpis, .kpi, .warning, dl.config { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   a { color: inherit; text-decoration: none; }
 }
@@ -80,6 +81,13 @@ footer { margin-top: 32px; font-size: 11px; color: var(--muted); border-top: 1px
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
+
+
+def _prose(text: str) -> str:
+    """Escaped text with `command` spans shown as code."""
+    import re
+
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
 
 def _img(svg: str | None, alt: str, caption: str) -> str:
@@ -108,7 +116,7 @@ def _table(headers: list[str], rows: list[list[str]], num: set[int] = frozenset(
 def _kpis(r: CostReport) -> str:
     cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), f"30 days from {r.period_start}")]
     req = r.traffic.get("requests_per_month")
-    cards.append(("", "Cost per 1M requests", fmt_rate(r.cost_per_million_requests_usd),
+    cards.append(("", "Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd),
                   f"{req / 1e6:,.1f}M requests a month" if isinstance(req, (int, float)) else "estimated"))
     static = next((b for b in r.baselines if b.key == "static_peak" and b.available), None)
     if static is not None:
@@ -143,7 +151,7 @@ def render_html(r: CostReport) -> str:
         f'<p class="lead">Projected on-demand cost of a 30-day month starting {_e(r.period_start)} · plan made {_e(r.plan_created_at)} '
         f"with leanserve {_e(r.plan_tool_version)} · all amounts in {_e(r.currency)}</p></header>",
     ]
-    parts += [f'<div class="warning" role="alert"><strong>Warning:</strong> {_e(w)}</div>' for w in r.warnings]
+    parts += [f'<div class="warning" role="alert"><strong>Warning:</strong> {_prose(w)}</div>' for w in r.warnings]
     parts.append(_kpis(r))
 
     parts.append("<section><h2>Configuration</h2><dl class=\"config\">"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from toolkit.report.model import CostReport
-from toolkit.report.money import fmt_pct, fmt_rate, fmt_usd
+from toolkit.report.money import fmt_pct, fmt_per_million, fmt_rate, fmt_usd
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -35,7 +35,7 @@ def fmt_qty(x: float) -> str:
 
 def headline_rows(r: CostReport) -> list[list[str]]:
     rows = [["**Monthly cost (on demand)**", f"**{fmt_usd(r.monthly_cost_cents)}**"],
-            ["Cost per 1M requests", fmt_rate(r.cost_per_million_requests_usd)]]
+            ["Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd)]]
     requests = r.traffic.get("requests_per_month")
     if isinstance(requests, (int, float)):
         rows.append(["Requests per month", f"{requests:,.0f}"])

@@ -80,6 +80,11 @@ def fmt_rate(usd: float) -> str:
     return "$" + format(Decimal(f"{float(value):.6g}"), "f")
 
 
+def fmt_per_million(usd: float) -> str:
+    """Cost per 1M requests: four decimals (``$0.5227``), cents from $100 up."""
+    return f"${usd:,.2f}" if abs(usd) >= 100 else f"${usd:,.4f}"
+
+
 def fmt_pct(fraction: float | None, *, sign: bool = False) -> str:
     if fraction is None:
         return "n/a"
