@@ -1,0 +1,12 @@
+"""Leanserve's Pulumi components: SageMaker endpoints and Triton on Kubernetes, built from a plan.
+
+Modules (each imports pulumi_aws / pulumi_kubernetes only when used):
+  config              typed stack settings read from Pulumi.<stack>.yaml
+  policies            IAM and bucket policy documents (pure)
+  storage             ArtifactBucket: encrypted, versioned, private bucket + model.tar.gz keyed by sha256
+  alarms              EndpointAlarms: SLA-percentile latency and 5xx-rate CloudWatch alarms
+  autoscaling         VariantAutoscaling: Application Auto Scaling target, policy, schedules
+  sagemaker_endpoint  SageMakerEndpoint: the whole SageMaker stack
+  kubernetes_triton   KubernetesTriton: Deployment, Service, HPA, PDB
+  stack               the program `__main__.py` runs
+"""

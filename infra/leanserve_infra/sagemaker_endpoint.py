@@ -1,0 +1,179 @@
+"""A SageMaker endpoint serving a Triton model repository, with autoscaling, alarms and safe rollouts.
+
+Resources (all children of the component; every taggable one carries the plan's tags):
+  ArtifactBucket      S3 bucket (versioned, SSE, public access blocked, TLS only) + model.tar.gz by sha256
+  execution role      trust: sagemaker.amazonaws.com for this account; inline least-privilege policy
+  sagemaker.Model     the region's SageMaker Triton image, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME set
+  EndpointConfiguration  instance type × count, or a ServerlessConfig
+  EndpointAlarms      SLA-percentile ModelLatency and 5xx-rate alarms
+  Endpoint            fixed name; blue/green deployment that rolls back when an alarm fires
+  VariantAutoscaling  target (min/max), target tracking on the plan's metric, scheduled actions
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from leanserve_infra.alarms import EndpointAlarms, EndpointAlarmsArgs
+from leanserve_infra.autoscaling import DIMENSIONS, VariantAutoscaling, VariantAutoscalingArgs
+from leanserve_infra.config import AlarmSettings, AutoscalingSettings, DeploymentSettings, EndpointSettings
+from leanserve_infra.policies import execution_role_policy, partition_for, sagemaker_trust_policy
+from leanserve_infra.storage import ArtifactBucket, ArtifactBucketArgs
+
+
+@dataclass
+class SageMakerEndpointArgs:
+    endpoint_name: str
+    image: str
+    model_path: str
+    model_sha256: str
+    triton_model_name: str
+    endpoint: EndpointSettings
+    alarms: AlarmSettings
+    deployment: DeploymentSettings
+    autoscaling: AutoscalingSettings | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    """Extra container environment (merged over the Triton defaults)."""
+
+
+def _deployment_config(d: DeploymentSettings, alarm_names: list[str]) -> dict:
+    routing: dict = {"type": d.traffic_routing, "wait_interval_in_seconds": d.wait_interval_s}
+    if d.traffic_routing == "CANARY":
+        routing["canary_size"] = {"type": "CAPACITY_PERCENT", "value": d.canary_percent or 10}
+    elif d.traffic_routing == "LINEAR":
+        routing["linear_step_size"] = {"type": "CAPACITY_PERCENT", "value": d.canary_percent or 10}
+    return {
+        "blue_green_update_policy": {
+            "traffic_routing_configuration": routing,
+            "termination_wait_in_seconds": d.termination_wait_s,
+            "maximum_execution_timeout_in_seconds": d.maximum_execution_timeout_s,
+        },
+        "auto_rollback_configuration": {"alarms": [{"alarm_name": n} for n in alarm_names]},
+    }
+
+
+class SageMakerEndpoint(pulumi.ComponentResource):
+    artifacts: ArtifactBucket
+    role: aws.iam.Role
+    model: aws.sagemaker.Model
+    endpoint_configuration: aws.sagemaker.EndpointConfiguration
+    endpoint: aws.sagemaker.Endpoint
+    alarms: EndpointAlarms
+    autoscaling: VariantAutoscaling | None
+
+    def __init__(self, name: str, args: SageMakerEndpointArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("leanserve:aws:SageMakerEndpoint", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        e = args.endpoint
+        if e.serverless is None and not (e.instance_type and e.initial_instance_count):
+            raise ValueError("endpoint needs an instance type and count, or serverless settings")
+
+        region = aws.get_region_output().region
+        account = aws.get_caller_identity_output().account_id
+
+        self.artifacts = ArtifactBucket(name, ArtifactBucketArgs(model_path=args.model_path, model_sha256=args.model_sha256, tags=tags), opts=child)
+
+        self.role = aws.iam.Role(
+            f"{name}-execution",
+            description=f"SageMaker execution role of endpoint {args.endpoint_name} (leanserve)",
+            assume_role_policy=account.apply(lambda a: json.dumps(sagemaker_trust_policy(a))),
+            max_session_duration=3600,
+            tags=tags,
+            opts=child,
+        )
+        policy_document = pulumi.Output.all(self.artifacts.bucket.arn, region, account).apply(
+            lambda v: json.dumps(
+                execution_role_policy(
+                    bucket_arn=v[0],
+                    model_prefix=self.artifacts.model_prefix,
+                    image_uri=args.image,
+                    region=v[1],
+                    account_id=v[2],
+                    endpoint_name=args.endpoint_name,
+                    partition=partition_for(v[1]),
+                )
+            )
+        )
+        role_policy = aws.iam.RolePolicy(f"{name}-execution-policy", role=self.role.id, policy=policy_document, opts=pulumi.ResourceOptions(parent=self.role))
+
+        environment = {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": args.triton_model_name, **args.environment}
+        self.model = aws.sagemaker.Model(
+            f"{name}-model",
+            execution_role_arn=self.role.arn,
+            primary_container={"image": args.image, "model_data_url": self.artifacts.model_data_url, "environment": environment, "mode": "SingleModel"},
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.artifacts.model_object]),
+        )
+
+        variant: dict = {"variant_name": e.variant_name, "model_name": self.model.name}
+        if e.serverless is not None:
+            serverless = {"memory_size_in_mb": e.serverless.memory_size_in_mb, "max_concurrency": e.serverless.max_concurrency}
+            if e.serverless.provisioned_concurrency:
+                serverless["provisioned_concurrency"] = e.serverless.provisioned_concurrency
+            variant["serverless_config"] = serverless
+        else:
+            variant.update(instance_type=e.instance_type, initial_instance_count=e.initial_instance_count, initial_variant_weight=1.0)
+        self.endpoint_configuration = aws.sagemaker.EndpointConfiguration(f"{name}-config", production_variants=[variant], tags=tags, opts=child)
+
+        a = args.alarms
+        self.alarms = EndpointAlarms(
+            name,
+            EndpointAlarmsArgs(
+                endpoint_name=args.endpoint_name,
+                variant_name=e.variant_name,
+                latency_percentile=a.latency_percentile,
+                latency_threshold_ms=a.latency_threshold_ms,
+                error_rate_threshold=a.error_rate_threshold,
+                period_s=a.period_s,
+                evaluation_periods=a.evaluation_periods,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        self.endpoint = aws.sagemaker.Endpoint(
+            f"{name}-endpoint",
+            name=args.endpoint_name,
+            endpoint_config_name=self.endpoint_configuration.name,
+            deployment_config=_deployment_config(args.deployment, self.alarms.names),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.alarms]),
+        )
+
+        self.autoscaling = None
+        s = args.autoscaling
+        if s is not None:
+            dimension = DIMENSIONS["provisioned-concurrency"] if e.serverless is not None else DIMENSIONS["instances"]
+            self.autoscaling = VariantAutoscaling(
+                name,
+                VariantAutoscalingArgs(
+                    endpoint_name=self.endpoint.name,
+                    variant_name=e.variant_name,
+                    min_capacity=s.min_capacity,
+                    max_capacity=s.max_capacity,
+                    metric=s.metric,
+                    target_value=s.target_value,
+                    scale_in_cooldown_s=s.scale_in_cooldown_s,
+                    scale_out_cooldown_s=s.scale_out_cooldown_s,
+                    scheduled=s.scheduled,
+                    dimension=dimension,
+                    tags=tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
+            )
+
+        self.register_outputs(
+            {
+                "endpointName": self.endpoint.name,
+                "endpointArn": self.endpoint.arn,
+                "modelDataUrl": self.artifacts.model_data_url,
+                "roleArn": self.role.arn,
+                "alarmNames": self.alarms.names,
+            }
+        )

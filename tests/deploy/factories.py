@@ -1,0 +1,88 @@
+"""PlanFile fixtures built from the real pydantic models (the planner is built in parallel).
+
+The numbers are example values of the right shape and units, not results of a planner run.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+from toolkit.artifacts.plan import Autoscaling, Candidate, PlanFile, ScheduledAction, Serverless, Simulation
+from toolkit.fileio import sha256_file
+
+SPEC_SHA = "5f1c0ffee0ddba11" + "0" * 48
+TAGS = {"team": "search", "cost-center": "cc-1234", "project": "semantic-search"}
+SLA = {"p95_ms": 50.0, "peak_rps": 150.0, "max_violation_minutes_per_month": 60.0, "availability": {"min_instances": 2, "spread_across_zones": True}, "max_error_rate": 0.001}
+TRAFFIC = {"kind": "diurnal", "days": 30, "peak_rps": 150.0, "mean_rps": 82.5, "requests_per_month": 213_840_000}
+
+
+def autoscaling(min_capacity=2, max_capacity=6, target_value=3900.0, scheduled=True, metric="SageMakerVariantInvocationsPerInstance") -> Autoscaling:
+    return Autoscaling(
+        min_capacity=min_capacity,
+        max_capacity=max_capacity,
+        metric=metric,
+        target_value=target_value,
+        safety_factor=0.65,
+        scale_in_cooldown_s=900,
+        scale_out_cooldown_s=120,
+        scheduled=[ScheduledAction(name="weekday-peak", schedule="cron(0 13 ? * MON-FRI *)", min_capacity=3, max_capacity=max_capacity),
+                   ScheduledAction(name="night", schedule="cron(0 23 * * ? *)", min_capacity=min_capacity, max_capacity=max_capacity)] if scheduled else [],
+    )
+
+
+def candidate(platform="sagemaker-realtime", instance_type="ml.c7i.xlarge", region="us-east-1", variant="onnx-int8", scaling: Autoscaling | None = None, serverless: Serverless | None = None, monthly=483.6) -> Candidate:
+    return Candidate(
+        variant=variant,
+        platform=platform,
+        region=region,
+        instance_type=instance_type,
+        serverless=serverless,
+        capacity_rps_per_instance=100.0 if instance_type else None,
+        autoscaling=scaling,
+        monthly_cost_usd=monthly,
+        cost_per_million_requests_usd=round(monthly / 213.84, 4),
+        simulation=Simulation(minutes=43200, violation_minutes=12.0, peak_instances=6, mean_instances=3.1, utilisation=0.62),
+    )
+
+
+def make_plan(chosen: Candidate | None = None, *, name="minilm-embeddings", sha256: str | None = "ab" * 32, tags=None, sla=None, feasible=True) -> PlanFile:
+    chosen = chosen if chosen is not None or not feasible else candidate(scaling=autoscaling())
+    return PlanFile(
+        name=name,
+        spec_sha256=SPEC_SHA,
+        sla=dict(sla or SLA),
+        traffic=dict(TRAFFIC),
+        tags=dict(TAGS if tags is None else tags),
+        feasible=feasible,
+        chosen=chosen,
+        assumptions=["example plan for tests and the example stacks; regenerate with `leanserve plan`"],
+        model_artifact_sha256=sha256,
+    )
+
+
+EXAMPLE_PLANS = {
+    "cpu": lambda: make_plan(candidate(scaling=autoscaling())),
+    "gpu": lambda: make_plan(candidate(instance_type="ml.g5.xlarge", variant="onnx-fp16", scaling=autoscaling(min_capacity=2, max_capacity=4, target_value=21000.0), monthly=2056.3)),
+    "serverless": lambda: make_plan(candidate(platform="sagemaker-serverless", instance_type=None, serverless=Serverless(memory_mb=3072, max_concurrency=20), monthly=312.4)),
+    "kubernetes": lambda: make_plan(candidate(platform="kubernetes", instance_type="g5.xlarge", variant="onnx-fp16", scaling=autoscaling(min_capacity=2, max_capacity=4, target_value=21000.0, scheduled=False), monthly=1469.8)),
+}
+
+
+def model_tarball(path: Path, models: dict[str, str] | None = None) -> Path:
+    """A small model.tar.gz shaped like a Triton model repository (config.pbtxt per model folder)."""
+    models = models or {"minilm-embeddings": 'name: "minilm-embeddings"\nbackend: "onnxruntime"\nmax_batch_size: 8\n'}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, config in models.items():
+            for member, data in ((f"{name}/config.pbtxt", config.encode()), (f"{name}/1/model.onnx", b"\x08\x07fixture")):
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                info.mtime = 0
+                tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def plan_for_tarball(tarball: Path, chosen: Candidate | None = None, **kw) -> PlanFile:
+    return make_plan(chosen, sha256=sha256_file(tarball), **kw)

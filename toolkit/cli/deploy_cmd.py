@@ -1,0 +1,163 @@
+"""`leanserve deploy PLAN --emit DIR | --stack NAME [--preview]`, `deploy status`, `deploy destroy`."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.cli.output import emit, log, warn
+
+DEFAULT_TRITON_VERSION = "24.09"  # toolkit.deploy.triton_images.DEFAULT_VERSION (kept import-free here)
+
+
+class _DefaultToApply(click.Group):
+    """`deploy PLAN …` means `deploy apply PLAN …`; `deploy status|destroy` are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["apply", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultToApply)
+def deploy() -> None:
+    """Turn plan.json into Pulumi stack config (GitOps), or deploy it with Pulumi.
+
+    `leanserve deploy PLAN ...` is short for `leanserve deploy apply PLAN ...`.
+
+    \b
+    Examples:
+      leanserve deploy out/plan.json --emit infra/ --stack prod --model out/package/model.tar.gz
+      leanserve deploy out/plan.json --stack prod --preview
+      leanserve deploy status --stack prod
+      leanserve deploy destroy --stack prod --yes
+    """
+
+
+def _stream(line: str) -> None:
+    click.echo(line.rstrip("\n"), err=True)
+
+
+@deploy.command("apply")
+@click.argument("plan", type=click.Path(path_type=str))
+@click.option("--emit", "emit_dir", type=click.Path(file_okay=False, path_type=str), help="Write DIR/Pulumi.<stack>.yaml for GitOps and stop (DIR: the Pulumi project, e.g. infra/).")
+@click.option("--stack", help="Pulumi stack name. With --emit it names the file (default: the plan's name); without, the stack to deploy.")
+@click.option("--preview", is_flag=True, help="With --stack: show what `pulumi up` would change, change nothing.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=str), help="model.tar.gz from `leanserve package --target sagemaker` (default: next to PLAN). Checked against the plan's sha256.")
+@click.option("--image", help="Container image. SageMaker default: the region's SageMaker Triton image. Kubernetes: required (the image built from the package's container context).")
+@click.option("--triton-version", default=DEFAULT_TRITON_VERSION, show_default=True, help="SageMaker Triton image version when --image is not given.")
+@click.option("--triton-model", help="Triton model SageMaker serves (default: the only model, or the ensemble, in model.tar.gz).")
+@click.option("--infra", "infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder for --stack (default: this checkout's infra/).")
+def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, model_path: str | None, image: str | None, triton_version: str, triton_model: str | None, infra: str | None) -> None:
+    """Write the stack config for PLAN (--emit DIR), or run `pulumi preview`/`up` on it (--stack NAME).
+
+    Before anything is written the deployment is checked: the model.tar.gz sha256 against the plan,
+    the instance type against botocore's list of SageMaker hosting types, min ≤ max capacity, the
+    scaling metric, serverless sizes and schedules. The stack file has a fixed key order and no
+    timestamps or secrets, so a changed plan is a small, reviewable diff.
+
+    --stack runs Pulumi's Automation API and needs the Pulumi CLI on PATH (exit 1 without it).
+
+    \b
+    Examples:
+      leanserve deploy out/plan.json --emit infra/ --stack cpu --model out/package/model.tar.gz
+      leanserve deploy out/plan.json --emit infra/ --stack k8s --image ghcr.io/acme/minilm-triton:1.0
+      leanserve -v deploy out/plan.json --emit infra/ --stack cpu   # also print the diff
+      leanserve deploy out/plan.json --stack cpu --preview
+    """
+    if emit_dir and preview:
+        raise click.UsageError("--preview runs Pulumi; use it with --stack NAME, not with --emit")
+    if not emit_dir and not stack:
+        raise click.UsageError("give --emit DIR (write the stack config) or --stack NAME (run Pulumi)")
+    if emit_dir:
+        from toolkit.deploy.emit import emit_stack
+
+        result = emit_stack(plan, emit_dir, stack, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model)
+        data = {
+            "stack": result.config.stack,
+            "path": str(result.path),
+            "changed": result.changed,
+            "diff": result.diff,
+            "image": result.config.image,
+            "image_source": result.image_source,
+            "checks": result.checks,
+            "notes": result.notes,
+            "config": result.config.pulumi_config(),
+        }
+
+        def render() -> None:
+            state = "written" if result.changed else "unchanged"
+            click.echo(f"{result.path}: {state} (stack {result.config.stack}, {result.config.platform})")
+            click.echo(f"  image   {result.config.image}" + (f"  [{result.image_source}]" if result.image_source else ""))
+            for i, line in enumerate(result.checks):
+                click.echo(f"  {'checks' if i == 0 else '      '}  ✓ {line}")
+            for note in result.notes:
+                warn(note)
+            if result.diff:
+                log(result.diff, level=1)
+            click.echo(f"next: review and commit {result.path}, then `pulumi preview --cwd {result.path.parent} --stack {result.config.stack}`")
+
+        emit(data, render)
+        return
+
+    from toolkit.deploy.runner import deploy as run_deploy
+
+    result = run_deploy(plan, stack, preview=preview, infra=infra, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model, on_output=_stream)
+
+    def render_run() -> None:
+        changes = ", ".join(f"{k} {v}" for k, v in result["changes"].items()) or "no changes"
+        click.echo(f"stack {stack}: {result['operation']} — {changes}")
+        for k, v in (result.get("outputs") or {}).items():
+            click.echo(f"  {k} = {v}")
+
+    emit(result, render_run)
+
+
+@deploy.command("status")
+@click.option("--stack", required=True, help="Pulumi stack name.")
+@click.option("--infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder (default: this checkout's infra/).")
+def status(stack: str, infra: str | None) -> None:
+    """Show a stack's last update and its outputs (endpoint name, bucket, alarms).
+
+    Needs the Pulumi CLI on PATH.
+
+    \b
+    Example:
+      leanserve deploy status --stack prod
+    """
+    from toolkit.deploy.runner import status as run_status
+
+    result = run_status(stack, infra=infra)
+
+    def render() -> None:
+        last = result["last_update"]
+        if last is None:
+            click.echo(f"stack {stack}: never deployed")
+        else:
+            click.echo(f"stack {stack}: last {last['kind']} {last['result']} (started {last['started']})")
+        for k, v in result["outputs"].items():
+            click.echo(f"  {k} = {v}")
+
+    emit(result, render)
+
+
+@deploy.command("destroy")
+@click.option("--stack", required=True, help="Pulumi stack name.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for CI).")
+@click.option("--infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder (default: this checkout's infra/).")
+def destroy(stack: str, yes: bool, infra: str | None) -> None:
+    """Delete every resource of a stack: endpoint, autoscaling, alarms, role, bucket and model.
+
+    Asks for confirmation unless --yes is given. Needs the Pulumi CLI on PATH.
+
+    \b
+    Examples:
+      leanserve deploy destroy --stack dev
+      leanserve deploy destroy --stack pr-42 --yes
+    """
+    from toolkit.deploy import runner
+
+    runner.preflight(stack, infra)
+    if not yes:
+        click.confirm(f"Destroy stack '{stack}' and all its resources (endpoint, scaling, alarms, role, bucket, model)?", abort=True, err=True)
+    result = runner.destroy(stack, infra=infra, on_output=_stream)
+    emit(result, lambda: click.echo(f"stack {stack}: destroyed ({', '.join(f'{k} {v}' for k, v in result['changes'].items()) or 'nothing to delete'})"))

@@ -1,0 +1,57 @@
+"""``leanserve deploy PLAN --emit DIR``: check a plan's deployment and write its Pulumi stack file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toolkit.artifacts.common import load_artifact
+from toolkit.artifacts.plan import PlanFile
+from toolkit.deploy.model_artifact import inspect_model_artifact
+from toolkit.deploy.stack_config import EmitResult, build_stack_config, relative_ref, run_checks, write_stack_file
+from toolkit.deploy.triton_images import DEFAULT_VERSION
+from toolkit.errors import InputError
+
+
+def default_model_path(plan_path: str | Path) -> Path:
+    """Where model.tar.gz is looked for when --model is not given: next to plan.json."""
+    p = Path(plan_path)
+    return (p if p.is_dir() else p.parent) / "model.tar.gz"
+
+
+def emit_stack(
+    plan_path: str | Path,
+    out_dir: str | Path,
+    stack: str | None = None,
+    *,
+    model_path: str | Path | None = None,
+    image: str | None = None,
+    triton_version: str = DEFAULT_VERSION,
+    triton_model: str | None = None,
+) -> EmitResult:
+    """Load plan.json, verify model.tar.gz, run the project's checks and write ``DIR/Pulumi.<stack>.yaml``.
+
+    Nothing is written when a check fails. The model path in the file is relative to DIR, which is meant
+    to be the Pulumi project folder (``infra/`` or a copy of it).
+    """
+    plan = load_artifact(PlanFile, plan_path)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--emit needs a folder, and {out} is a file", hint="pass the Pulumi project folder, e.g. infra/")
+    stack = stack or plan.name
+    model = None
+    ref = None
+    if plan.chosen is not None and plan.chosen.platform != "kubernetes":
+        candidate = Path(model_path) if model_path else default_model_path(plan_path)
+        if model_path is None and not candidate.is_file():
+            raise InputError(
+                f"no model.tar.gz given and none next to the plan ({candidate})",
+                hint="pass --model PATH to the model.tar.gz written by `leanserve package --target sagemaker`",
+            )
+        model = inspect_model_artifact(candidate, plan.model_artifact_sha256, triton_model)
+        ref = relative_ref(model.path, out)
+    cfg, resolved, notes = build_stack_config(plan, stack, model=model, model_ref=ref, image=image, triton_version=triton_version, triton_model_name=triton_model)
+    done = run_checks(cfg)
+    if model is not None:
+        done.insert(0, f"model.tar.gz sha256 {model.sha256[:12]}… matches the plan" if plan.model_artifact_sha256 else f"model.tar.gz sha256 {model.sha256[:12]}… recorded (the plan names none)")
+    path, changed, diff = write_stack_file(cfg, out)
+    return EmitResult(config=cfg, path=path, changed=changed, diff=diff, image_source=resolved.source if resolved else None, notes=notes, checks=done)
