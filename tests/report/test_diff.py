@@ -95,3 +95,16 @@ def test_stale_prices_warn_in_the_diff(write_plan):
     result = run_cli("report", "diff", old, new)
     assert f"> **⚠ Warning:** The new plan ({new}) uses 5 prices older than 30 days (oldest 40 days); refresh prices and plan again." in result.stdout
     assert "warning: The new plan" in result.stderr
+
+
+def test_components_that_appear_or_vanish_count_from_zero(tmp_path, plan_path):
+    from tests.report.plans import make_serverless_plan
+    from toolkit.artifacts.common import save_artifact
+
+    new = save_artifact(make_serverless_plan(), tmp_path / "serverless" / "plan.json")
+    d = diff_plans(plan_path, new)
+    rows = {(r.resource, r.component): (r.old_cents, r.new_cents) for r in d.by_component}
+    assert rows[("endpoint/minilm-embeddings", "instances")] == (35289, 0)
+    assert rows[("endpoint/minilm-embeddings", "serverless-compute")][0] == 0
+    assert sum(r.delta_cents for r in d.by_component) == d.delta_cents < 0
+    assert {"setting": "Platform", "old": "sagemaker-realtime", "new": "sagemaker-serverless"} in [c.model_dump() for c in d.changes]
