@@ -218,7 +218,7 @@ def _baselines_html(r: CostReport) -> str:
 
 def _figures_html(r: CostReport) -> str:
     rows = [[_e(f.figure), _e(f.value), f'<span class="badge {_e(f.provenance.replace(" ", "-"))}">{_e(f.provenance)}</span>', _e(f.detail)] for f in r.figures]
-    return "<section><h2>Where the numbers come from</h2>" + _table(["Figure", "Value", "Source", "Detail"], rows) + "</section>"
+    return "<section><h2>Where the numbers come from</h2>" + _table(["Figure", "Value", "Source", "Detail"], rows, nowrap={1}) + "</section>"
 
 
 def _prices_html(r: CostReport) -> str:
