@@ -87,13 +87,18 @@ def yaml_line(text: str | None, loc: tuple) -> int | None:
     return line
 
 
+def _printable(text: str) -> str:
+    """Keys come from user files: escape control characters so a message stays on one line."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def _dotted(loc: tuple) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _printable(str(part))
     return out or "(top level)"
 
 
@@ -110,12 +115,12 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel], sourc
     more = len(errors) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     if etype == "extra_forbidden":
-        key = str(loc[-1])
+        key = _printable(str(loc[-1]))
         parent = loc[:-1]
         candidates: list[str] = []
         for m in _models_at(root, parent):
             candidates.extend(_field_names(m))
-        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.5)
         if close:  # the required key the typo was meant to be is not a second problem
             more -= sum(1 for e in errors[1:] if e.get("type") == "missing" and str(e["loc"][-1]) == close[0])
             suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""

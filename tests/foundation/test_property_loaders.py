@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLE_SPEC
@@ -31,6 +31,7 @@ def test_random_text_as_spec(text):
 
 @settings(max_examples=150, deadline=None)
 @given(trees)
+@example({"\n": None})  # a key with a newline must not break the one-line message
 def test_random_yaml_trees_as_spec(tree):
     _accepts_or_clean_error(parse_spec, yaml.safe_dump(tree))
 
