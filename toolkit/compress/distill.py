@@ -1,0 +1,236 @@
+"""Knowledge distillation on the CPU: a k-layer student initialised from the teacher's layers.
+
+The student learns to reproduce the teacher's output on unlabelled text: for sentence embeddings the
+squared distance between L2-normalised mean-pooled embeddings (MSE on pooled embeddings, which is
+2 − 2·cosine), for classifiers the KL divergence of temperature-softened logits. Training is seeded,
+shows a progress bar, stops early when the validation loss stops improving, and checkpoints to
+``<cache>/<key>/state.pt`` (atomically) so an interrupted run resumes where it stopped and a
+finished one is reused.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from pathlib import Path
+
+TEMPERATURE = 2.0
+
+
+def pick_layers(n: int, k: int) -> list[int]:
+    """Evenly spread teacher layers for a k-layer student; always keeps the last layer."""
+    if k == 1:
+        return [n - 1]
+    step = (n - 1) / (k - 1)
+    return sorted({round(i * step) for i in range(k)})
+
+
+def encoder_layers(model):
+    base = model.base_model
+    enc = getattr(base, "encoder", None)
+    layers = getattr(enc, "layer", None)
+    if layers is None:
+        from toolkit.errors import ModelError
+
+        raise ModelError(f"cannot find the encoder layers of '{model.config.model_type}'", hint="distillation supports BERT-style encoders")
+    return enc
+
+
+def make_student(teacher, k: int):
+    """A copy of ``teacher`` that keeps k of its layers (see :func:`pick_layers`)."""
+    import torch
+
+    student = copy.deepcopy(teacher)
+    enc = encoder_layers(student)
+    keep = pick_layers(len(enc.layer), k)
+    enc.layer = torch.nn.ModuleList([enc.layer[i] for i in keep])
+    student.config.num_hidden_layers = len(keep)
+    for i, layer in enumerate(enc.layer):  # keep cache/layer indices consistent
+        attn = getattr(getattr(layer, "attention", None), "self", None)
+        if attn is not None and hasattr(attn, "layer_idx"):
+            attn.layer_idx = i
+    return student, keep
+
+
+def distill_student(ctx, name: str, k: int):
+    """Build and train a k-layer student of ``ctx.teacher``. Returns (student, notes)."""
+    n = ctx.src.num_layers
+    student, keep = make_student(ctx.teacher, k)
+    notes = [f"student of {k} layers initialised from teacher layers {keep} (of {n})"]
+    notes += train(ctx, student, name, ctx.settings.distill.max_steps, init=f"layers={keep}")
+    return student, notes
+
+
+class _Data:
+    """Tokenised texts and the teacher's targets for them."""
+
+    def __init__(self, ctx, texts: list[str], seq_len: int):
+        import torch
+
+        from toolkit.compress.export import input_names_for
+
+        self.tok, self.names, self.task = ctx.tokenizer, input_names_for(ctx.teacher), ctx.task
+        enc = ctx.tokenizer(list(texts), truncation=True, max_length=seq_len)
+        self.rows = [{n: enc[n][i] for n in self.names if n in enc} for i in range(len(texts))]
+        targets = []
+        with torch.inference_mode():
+            for start in range(0, len(self.rows), 64):
+                batch = self.batch(range(start, min(start + 64, len(self.rows))))
+                targets.append(teacher_output(ctx.teacher, batch, ctx.task))
+        self.targets = torch.cat(targets) if targets else torch.zeros(0)
+
+    def batch(self, idx) -> dict:
+        import torch
+
+        padded = self.tok.pad([self.rows[i] for i in idx], return_tensors="pt")
+        out = {n: padded[n] for n in self.names if n in padded}
+        if "token_type_ids" in self.names and "token_type_ids" not in out:
+            out["token_type_ids"] = torch.zeros_like(out["input_ids"])
+        return out
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def teacher_output(model, batch: dict, task: str):
+    from toolkit.compress.pooling import torch_mean_pool
+
+    out = model(**batch)
+    if task == "text-classification":
+        return out.logits.float()
+    return torch_mean_pool(out.last_hidden_state, batch["attention_mask"], normalize=True)
+
+
+def loss_fn(student_out, target, task: str):
+    import torch.nn.functional as F
+
+    if task == "text-classification":
+        t = TEMPERATURE
+        return F.kl_div(F.log_softmax(student_out / t, -1), F.log_softmax(target / t, -1), log_target=True, reduction="batchmean") * t * t
+    return ((student_out - target) ** 2).sum(-1).mean()  # = mean(2 - 2 cos) on unit vectors
+
+
+def _cache_key(ctx, name: str, init: str, texts: list[str], max_steps: int) -> str:
+    from dataclasses import asdict
+
+    from toolkit.fileio import sha256_file
+
+    h = hashlib.sha256()
+    h.update(json.dumps({
+        "name": name, "init": init, "weights": sha256_file(ctx.src.weights), "task": ctx.task, "seed": ctx.seed,
+        "settings": asdict(ctx.settings.distill), "max_steps": max_steps, "threads": ctx.threads,
+    }, sort_keys=True).encode())
+    for t in texts:
+        h.update(t.encode("utf-8", "replace") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _save(state: dict, path: Path) -> None:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def train(ctx, student, name: str, max_steps: int, init: str = "") -> list[str]:
+    """Distil ``ctx.teacher`` into ``student`` in place. Returns notes on how training went."""
+    import torch
+
+    s = ctx.settings.distill
+    texts = ctx.splits.distill_texts
+    n_val = min(s.validation_examples, max(1, len(texts) // 5))
+    val_texts, train_texts = texts[:n_val], texts[n_val:]
+    key = _cache_key(ctx, name, init, texts, max_steps)
+    ckpt = Path(ctx.cache_dir) / f"{name}-{key}" / "state.pt"
+
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(ctx.threads)
+    try:
+        state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
+        if state is not None and state.get("finished"):
+            student.load_state_dict(state["best"])
+            return [f"student weights reused from a finished run (cache {ckpt.parent})", *state["notes"]]
+
+        with ctx.reporter.stage(f"distilling {name}: teacher targets", total=None):
+            train_data, val_data = _Data(ctx, train_texts, s.seq_len), _Data(ctx, val_texts, s.seq_len)
+
+        torch.manual_seed(ctx.seed)
+        student.eval()  # dropout off: targets are deterministic, and so is training under the seed
+        for p in student.parameters():
+            p.requires_grad_(True)
+        opt = torch.optim.AdamW(student.parameters(), lr=s.learning_rate, weight_decay=0.01)
+        warmup = max(1, max_steps // 20)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / warmup))
+        step, best, best_loss, bad, history = 0, None, float("inf"), 0, []
+        resumed = False
+        if state is not None:
+            student.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            step, best, best_loss, bad, history = state["step"], state["best"], state["best_loss"], state["bad"], state["history"]
+            resumed = True
+
+        def validate() -> float:
+            total = 0.0
+            with torch.inference_mode():
+                for start in range(0, len(val_data), 64):
+                    idx = range(start, min(start + 64, len(val_data)))
+                    out = teacher_output(student, val_data.batch(idx), ctx.task)
+                    total += float(loss_fn(out, val_data.targets[list(idx)], ctx.task)) * len(idx)
+            return total / max(1, len(val_data))
+
+        if best is None:
+            best_loss = validate()
+            best = copy.deepcopy(student.state_dict())
+            history.append((0, round(best_loss, 6)))
+        stopped = "step limit"
+        with ctx.reporter.stage(f"distilling {name}", total=max_steps) as bar:
+            bar.advance(step)
+            n_train = len(train_data)
+            per_epoch = max(1, n_train // s.batch_size)
+            while step < max_steps:
+                epoch, pos = divmod(step, per_epoch)
+                g = torch.Generator().manual_seed(ctx.seed * 100003 + epoch)
+                perm = torch.randperm(n_train, generator=g)
+                idx = perm[pos * s.batch_size:(pos + 1) * s.batch_size].tolist()
+                batch = train_data.batch(idx)
+                out = teacher_output(student, batch, ctx.task)
+                loss = loss_fn(out, train_data.targets[idx], ctx.task)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                step += 1
+                bar.advance()
+                if step % s.eval_every == 0 or step == max_steps:
+                    v = validate()
+                    history.append((step, round(v, 6)))
+                    bar.describe(f"(val loss {v:.4f})")
+                    if v < best_loss - s.min_delta:
+                        best_loss, best, bad = v, copy.deepcopy(student.state_dict()), 0
+                    else:
+                        bad += 1
+                    _save({"model": student.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
+                           "best": best, "best_loss": best_loss, "bad": bad, "history": history, "finished": False}, ckpt)
+                    if bad >= s.patience:
+                        stopped = f"plateau (no gain in {s.patience} checks)"
+                        break
+        student.load_state_dict(best)
+        for p in student.parameters():
+            p.requires_grad_(False)
+        label = "1-cos" if ctx.task == "feature-extraction" else "KL"
+        first = history[0][1]
+        scale = 0.5 if ctx.task == "feature-extraction" else 1.0  # loss = 2 - 2cos -> report 1 - cos
+        notes = [f"distilled {step} steps on {len(train_texts)} texts (seq ≤ {s.seq_len}, batch {s.batch_size}, lr {s.learning_rate}), "
+                 f"stopped at {stopped}; validation {label} {first * scale:.4f} → {best_loss * scale:.4f}"]
+        if resumed:
+            notes.append("resumed from an interrupted run's checkpoint")
+        _save({"best": best, "finished": True, "notes": notes}, ckpt)
+        return notes
+    finally:
+        torch.set_num_threads(old_threads)
