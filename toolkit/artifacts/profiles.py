@@ -26,6 +26,11 @@ class LoadPoint(_Model):
     p99_ms: float | None = None
     queue_ms: float | None = Field(default=None, description="Mean time in Triton's queue per request (from /metrics).")
     compute_ms: float | None = Field(default=None, description="Mean compute time per request (from /metrics).")
+    lost: int = Field(default=0, ge=0, description="Requests sent that got no answer (neither a response nor an error) by the end of the drain.")
+    mean_batch_size: float | None = Field(default=None, description="Requests per execution of the ONNX model (from /metrics): >1 means dynamic batching merged requests.")
+    generator_overhead_ms: float | None = Field(default=None, description="Client CPU time per completed request (building, sending and decoding it).")
+    send_lag_p99_ms: float | None = Field(default=None, description="Open loop: 99th percentile of how late requests left the generator against their schedule.")
+    error_examples: list[str] = Field(default_factory=list, description="Up to five distinct error messages seen at this point.")
 
 
 class Profile(_Model):
@@ -41,6 +46,9 @@ class Profile(_Model):
     saturation_rps: float | None = Field(default=None, description="Highest throughput observed.")
     generator_overhead_ms: float | None = Field(default=None, description="Client-side overhead per request measured against a no-op.")
     provenance: Provenance
+    max_error_rate: float | None = Field(default=None, description="Error-rate limit a point had to meet to count for max_rps_at_sla.")
+    texts_per_request: int = Field(default=1, ge=1, description="Texts sent in each request.")
+    notes: list[str] = Field(default_factory=list, description="Caveats, e.g. 'served through the Python backend running onnxruntime'.")
 
 
 class ProfilesFile(Artifact):

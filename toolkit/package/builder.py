@@ -203,18 +203,19 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
         shutil.copyfile(tok_json, tok_dir / "1" / "tokenizer.json")
         shutil.rmtree(tmp / ".tokenizer-work", ignore_errors=True)
         shutil.copyfile(TOKENIZER_SOURCE, tok_dir / "1" / "model.py")
-        _write_config(tok_dir, configs.tokenizer_config(tokenizer_outputs, batching, variants.max_sequence_length,
+        _write_config(tok_dir, configs.tokenizer_config(tokenizer_outputs, configs.helper_batching(batching), variants.max_sequence_length,
                                                         options.pad_to_multiple_of, pad_id))
         models = {"tokenizer": configs.TOKENIZER, "model": configs.MODEL, "ensemble": configs.ENSEMBLE}
         if variants.task == "feature-extraction":
             mask = next(t for t in tokenizer_outputs if t.name == "attention_mask")
-            _write_config(repo / configs.POOLING, configs.pooling_config(result, mask, batching))
+            _write_config(repo / configs.POOLING, configs.pooling_config(result, mask, configs.helper_batching(batching)))
             (repo / configs.POOLING / "1").mkdir(parents=True)
             shutil.copyfile(POOLING_SOURCE, repo / configs.POOLING / "1" / "model.py")
             models["pooling"] = configs.POOLING
             output_name = "embedding"
         else:
             output_name = "logits"
+        models["ensemble"] = models.pop("ensemble")  # listed in pipeline order
         ens = configs.ensemble_config(variants.task, tokenizer_outputs, model_inputs, result, batching)
         _write_config(repo / configs.ENSEMBLE, ens)
         (repo / configs.ENSEMBLE / "1").mkdir(parents=True)

@@ -109,7 +109,7 @@ def check_repository(root: str | Path, target: str | None = None, verify_hashes:
         if config.platform == "ensemble":
             _check_ensemble(name, config, report, _rel(repo / name / "config.pbtxt", base))
     if manifest is not None and verify_hashes:
-        _check_hashes(pkg, manifest, report)
+        _check_hashes(pkg, manifest, report, base)
     return report
 
 
@@ -253,17 +253,18 @@ def _check_ensemble(name: str, config, report: CheckReport, rel: str) -> None:
             problems.append(f"{rel}: field 'output' ({out_name}).data_type: {dtype}, but the step produces {available[out_name][0]}")
 
 
-def _check_hashes(pkg: Path, manifest: PackageManifest, report: CheckReport) -> None:
+def _check_hashes(pkg: Path, manifest: PackageManifest, report: CheckReport, base: Path) -> None:
     actual = hash_tree(pkg)
     for rel, entry in manifest.files.items():
         got = actual.get(rel)
+        name = _rel(pkg / rel, base)
         if got is None:
-            report.problems.append(f"{rel}: listed in {MANIFEST} but missing")
+            report.problems.append(f"{name}: listed in {MANIFEST} but missing")
         elif got.sha256 != entry.sha256:
-            report.problems.append(f"{rel}: sha256 differs from {MANIFEST} (the file changed after packaging)")
+            report.problems.append(f"{name}: sha256 differs from {MANIFEST} (the file changed after packaging)")
     for rel in actual:
         if rel not in manifest.files:
-            report.problems.append(f"{rel}: not listed in {MANIFEST} (added after packaging)")
+            report.problems.append(f"{_rel(pkg / rel, base)}: not listed in {MANIFEST} (added after packaging)")
 
 
 def ensure_valid(report: CheckReport) -> CheckReport:

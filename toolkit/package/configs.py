@@ -43,6 +43,15 @@ def batching_for(sla_ms: float | None, max_batch_size: int, enabled: bool = True
     return Batching(enabled and max_batch_size > 1, max_batch_size, preferred, int(round(delay_ms * 1000)))
 
 
+def helper_batching(batching: Batching) -> Batching:
+    """Batching of the tokenizer and pooling models: merge what is already queued, never wait.
+
+    Only the ONNX model waits up to the SLA-derived delay; if the cheap helpers waited too, a lone
+    request would pay the delay three times.
+    """
+    return Batching(batching.enabled, batching.max_batch_size, (), 0)
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where the ONNX model runs: KIND_CPU with ``count`` instances × ``threads`` intra-op threads, or KIND_GPU."""
@@ -81,6 +90,8 @@ def _dynamic_batching(config, batching: Batching) -> None:
     if batching.enabled:
         config.dynamic_batching.preferred_batch_size.extend(batching.preferred_batch_sizes)
         config.dynamic_batching.max_queue_delay_microseconds = batching.max_queue_delay_us
+        if not batching.max_queue_delay_us and not batching.preferred_batch_sizes:
+            config.dynamic_batching.SetInParent()  # an empty block still turns the dynamic batcher on
 
 
 def _instances(config, kind: str, count: int) -> None:
@@ -132,10 +143,12 @@ def model_config(sig: GraphSignature, batching: Batching, placement: Placement, 
     if placement.kind == "KIND_CPU":
         pbtxt.set_parameter(c, "intra_op_thread_count", placement.threads)
         pbtxt.set_parameter(c, "inter_op_thread_count", 1)
-    else:
+    elif precision != "int8":
+        # TensorRT through onnxruntime, at the variant's own precision (fp32 stays fp32: the fidelity
+        # compress measured). Dynamic-int8 graphs are left to the CUDA execution provider.
         acc = c.optimization.execution_accelerators.gpu_execution_accelerator.add()
         acc.name = "tensorrt"
-        acc.parameters["precision_mode"] = "FP16" if precision in ("fp16", "fp32") else "FP32"
+        acc.parameters["precision_mode"] = "FP16" if precision == "fp16" else "FP32"
         acc.parameters["max_workspace_size_bytes"] = str(1 << 30)
         acc.parameters["trt_engine_cache_enable"] = "1"
         acc.parameters["trt_engine_cache_path"] = "/tmp/trt_cache"

@@ -215,7 +215,7 @@ class TritonServer:
         except OSError:
             return []
 
-    def _last_error(self) -> str:
+    def last_error(self) -> str:
         lines = self._log_tail(200)
         errors = [ln for ln in lines if re.match(r"^E\d{4} ", ln)]
         line = (errors or lines or ["(no log output)"])[-1]
@@ -223,7 +223,7 @@ class TritonServer:
 
     def _died(self, during: str) -> ExternalToolError:
         code = self.proc.poll()
-        return ExternalToolError(f"tritonserver exited {during} (exit code {code}): {self._last_error()}",
+        return ExternalToolError(f"tritonserver exited {during} (exit code {code}): {self.last_error()}",
                                  hint=f"full log: {self.log_path}" if self.log_path.parent != self.work else "rerun with --log-file FILE to keep the log")
 
     def _wait_live(self, timeout: float) -> None:

@@ -1,0 +1,73 @@
+"""`leanserve serve DIR`: run a packaged repository in a real local Triton server until interrupted."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.cli.output import emit, log
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=str))
+@click.option("--http-port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="HTTP port on 127.0.0.1 (0: any free port).")
+@click.option("--grpc-port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="gRPC port on 127.0.0.1 (0: any free port).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=8002, show_default=True, help="Prometheus metrics port (0: any free port).")
+@click.option("--ready-timeout", type=click.FloatRange(1, 3600), default=120, show_default=True, help="Seconds to wait for the server and models.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=str), help="Keep Triton's log in this file.")
+def serve(directory, http_port, grpc_port, metrics_port, ready_timeout, log_file) -> None:
+    """Serve DIR (the output of `leanserve package`) with the tritonserver binary of nvidia-pytriton.
+
+    Validates the repository first (as `leanserve package check`), starts Triton bound to 127.0.0.1
+    with explicit model control, loads every model and waits until ready. That binary has only the
+    Python backend, so each ONNX model runs through a generated Python-backend model calling
+    onnxruntime with the same inputs, outputs, batching and instance count (the packaged container
+    keeps Triton's native onnxruntime backend). Ctrl-C or SIGTERM stops it cleanly.
+
+    \b
+    Examples:
+      leanserve serve out/package
+      leanserve serve out/package --http-port 0 --grpc-port 0 --metrics-port 0
+      curl -s localhost:8000/v2/models/ensemble/infer -d '{"inputs":[{"name":"TEXT","shape":[1,1],"datatype":"BYTES","data":["hello"]}]}'
+    """
+    import signal
+    import time
+    from pathlib import Path
+
+    from toolkit.errors import ExternalToolError
+    from toolkit.serve import ServeOptions, TritonServer
+
+    def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: a clean stop
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    server = None
+    try:
+        server = TritonServer.start(directory, ServeOptions(http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port,
+                                                            ready_timeout_s=ready_timeout, log_file=Path(log_file) if log_file else None))
+        info = server.describe()
+        for note in server.notes:
+            log(f"note: {note}")
+
+        def render() -> None:
+            click.echo(f"Triton ready on {server.http_url} (gRPC {server.grpc_url}, metrics {server.metrics_url}), pid {server.pid}")
+            click.echo(f"  models: {', '.join(server.models)}")
+            if server.ensemble:
+                click.echo(f"  try: curl -s {server.http_url}/v2/models/{server.ensemble}/infer -d "
+                           "'{\"inputs\":[{\"name\":\"TEXT\",\"shape\":[1,1],\"datatype\":\"BYTES\",\"data\":[\"hello world\"]}]}'")
+            click.echo("  Ctrl-C to stop")
+
+        emit(info, render)
+        import sys
+
+        sys.stdout.flush()
+        while server.alive():
+            time.sleep(0.5)
+        raise ExternalToolError(f"tritonserver exited unexpectedly (exit code {server.proc.returncode}): {server.last_error()}",
+                                hint="rerun with --log-file FILE to keep the whole log")
+    except KeyboardInterrupt:
+        log("stopping Triton ...")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if server is not None:
+            server.stop()
+    log("stopped; no server process or shared-memory region left behind")
