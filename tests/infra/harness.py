@@ -112,3 +112,16 @@ def run_program(config: dict[str, str], stack: str, program: Callable[[], Any] |
 
     _run()
     return recorder
+
+
+def example_config(stack: str, tarball: Path) -> dict[str, str]:
+    """infra/Pulumi.<stack>.yaml pointed at a fixture model.tar.gz (the demo's package output may not exist)."""
+    from toolkit.fileio import sha256_file
+
+    config = pulumi_config_from_yaml(INFRA / f"Pulumi.{stack}.yaml")
+    model = json.loads(config["leanserve:model"])
+    model["sha256"] = sha256_file(tarball)
+    if "artifact" in model:
+        model["artifact"] = str(tarball)
+    config["leanserve:model"] = json.dumps(model)
+    return config

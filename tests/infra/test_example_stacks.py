@@ -7,12 +7,11 @@ registers resources whose values equal the plan's.
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
-from tests.infra.harness import INFRA, pulumi_config_from_yaml, run_program
+from tests.infra.harness import INFRA, example_config, run_program
 from toolkit.artifacts.common import load_artifact
 from toolkit.artifacts.plan import PlanFile
 from toolkit.deploy.stack_config import build_stack_config, render, run_checks
@@ -44,23 +43,12 @@ def test_committed_stack_file_is_what_deploy_renders(stack):
     assert path.read_text() == text
 
 
-def _config_with_fixture_model(stack: str, tarball) -> dict[str, str]:
-    """The committed stack config, pointed at the fixture model.tar.gz (the demo output may not exist here)."""
-    config = pulumi_config_from_yaml(INFRA / f"Pulumi.{stack}.yaml")
-    model = json.loads(config["leanserve:model"])
-    model["sha256"] = sha256_file(tarball)
-    if "artifact" in model:
-        model["artifact"] = str(tarball)
-    config["leanserve:model"] = json.dumps(model)
-    return config
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("stack", ["gpu", "cpu", "serverless"])
 def test_sagemaker_example_stack_matches_its_plan(stack, tarball):
     from tests.infra.checks import assert_sagemaker_stack
 
-    rec = run_program(_config_with_fixture_model(stack, tarball), stack)
+    rec = run_program(example_config(stack, tarball), stack)
     assert_sagemaker_stack(rec, _plan(stack), f"minilm-embeddings-{stack}", model_sha256=sha256_file(tarball))
 
 
@@ -68,5 +56,5 @@ def test_sagemaker_example_stack_matches_its_plan(stack, tarball):
 def test_kubernetes_example_stack_matches_its_plan(tarball):
     from tests.infra.checks import assert_kubernetes_stack
 
-    rec = run_program(_config_with_fixture_model("kubernetes", tarball), "kubernetes")
+    rec = run_program(example_config("kubernetes", tarball), "kubernetes")
     assert_kubernetes_stack(rec, _plan("kubernetes"), EXAMPLE_K8S_IMAGE)

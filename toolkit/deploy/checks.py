@@ -31,22 +31,27 @@ class DeployCheckError(InputError):
     """A deployment value AWS would reject (exit 2)."""
 
 
+@lru_cache(maxsize=1)
+def botocore_session():
+    """One botocore session for the process, so each API model is loaded from disk once."""
+    return require("botocore.session", "aws").get_session()
+
+
 @lru_cache(maxsize=None)
-def _service_model(service: str):
-    botocore_session = require("botocore.session", "aws")
-    return botocore_session.get_session().get_service_model(service)
+def service_model(service: str):
+    return botocore_session().get_service_model(service)
 
 
 @lru_cache(maxsize=1)
 def sagemaker_instance_types() -> frozenset[str]:
     """Instance types SageMaker hosting accepts: botocore's ``ProductionVariantInstanceType`` enum."""
-    return frozenset(_service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum)
+    return frozenset(service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum)
 
 
 @lru_cache(maxsize=1)
 def autoscaling_metric_types() -> frozenset[str]:
     """Predefined metrics of Application Auto Scaling: botocore's ``MetricType`` enum."""
-    return frozenset(_service_model("application-autoscaling").shape_for("MetricType").enum)
+    return frozenset(service_model("application-autoscaling").shape_for("MetricType").enum)
 
 
 def _did_you_mean(value: str, choices) -> str:

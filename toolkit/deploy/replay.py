@@ -107,8 +107,7 @@ _ORDER = list(_SPECS)  # dependency order: role, bucket, object, model, config, 
 
 @lru_cache(maxsize=None)
 def _operation(service: str, operation: str):
-    session = require("botocore.session", "aws")
-    return session.get_session().get_service_model(service).operation_model(operation)
+    return checks.service_model(service).operation_model(operation)
 
 
 def _convert(value: Any, shape) -> Any:
