@@ -202,3 +202,9 @@ def test_embedded_data_is_what_the_build_script_writes():
 
     out = subprocess.run([sys.executable, "scripts/build_catalog.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_prices_show_unknown_region_suggests_the_closest():
+    result = run_cli("prices", "show", "--region", "us-east1")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "error: no prices for region 'us-east1'; did you mean 'us-east-1'?"

@@ -112,7 +112,7 @@ def exclusion_reason(variant, instance) -> str | None:
         if per_dev and need > per_dev:
             return f"model needs about {need:.1f} GiB of accelerator memory; {instance.name} has {per_dev:.1f} GiB per {acc}"
     need_host = size_gib * 3 + 1.0  # weights loaded by the runtime, a copy while loading, server and OS
-    if need_host > instance.memory_gib:
+    if instance.memory_gib and need_host > instance.memory_gib:
         return f"model needs about {need_host:.1f} GiB of RAM; {instance.name} has {instance.memory_gib:g} GiB"
     return None
 

@@ -10,6 +10,7 @@ says where it came from, how old it is and how far to trust it. Prices older tha
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -130,6 +131,7 @@ def _info(row: InstanceRow) -> InstanceInfo:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def short_source(sources: str, limit: int = 3) -> str:
     """A short form of a row's ';'-separated evidence: repositories by owner/name, URLs by host/path."""
     out: list[str] = []
@@ -274,6 +276,13 @@ class Catalog:
             self._check_platform(platform)
         if instance_type:
             self.instance(instance_type)
+        if region:
+            known = sorted({r for (_, r) in self._hosting} | {r for (_, r) in self._ec2} | {r for (_, r) in self._rates})
+            if region not in known:
+                close = difflib.get_close_matches(region, known, n=1)
+                tip = f"; did you mean '{close[0]}'?" if close else ""
+                raise InputError(f"no prices for region '{region}'{tip}",
+                                 hint=f"regions in the catalog: {', '.join(known)}; `leanserve prices refresh --region {region}` fetches others")
         out: list[dict] = []
 
         def keep(p: str, r: str, t: str | None) -> bool:
