@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli.output import emit, log, warn
+from toolkit.cli.output import emit, settings, warn
 
 DEFAULT_TRITON_VERSION = "24.09"  # toolkit.deploy.triton_images.DEFAULT_VERSION (kept import-free here)
 
@@ -92,8 +92,8 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
                 click.echo(f"  {'checks' if i == 0 else '      '}  ✓ {line}")
             for note in result.notes:
                 warn(note)
-            if result.diff:
-                log(result.diff, level=1)
+            if result.diff and settings().verbose:
+                click.echo(result.diff, err=True, nl=False)  # plain text: no markup interpretation
             click.echo(f"next: review and commit {result.path}, then `pulumi preview --cwd {result.path.parent} --stack {result.config.stack}`")
 
         emit(data, render)
