@@ -84,7 +84,7 @@ def parse_item(text: str, service: str) -> ParsedPrice | None:
         return ParsedPrice("ec2", name, region, dim[0], "hour", sku, dim[1], dim[2]) if dim and name else None
     # AmazonSageMaker
     name = attrs.get("instanceName") or attrs.get("instanceType") or ""
-    if attrs.get("component") == "Hosting" and name.startswith("ml.") and "-Host:" in f"-{usage}" and "Host:ml." in usage:
+    if attrs.get("component") == "Hosting" and name.startswith("ml.") and "Host:ml." in usage:
         dim = _on_demand_dimension(item, HOUR_UNITS)
         return ParsedPrice("hosting", name, region, dim[0], "hour", sku, dim[1], dim[2]) if dim else None
     m = _MEM.search(usage)
