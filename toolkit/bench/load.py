@@ -134,23 +134,24 @@ def closed_loop(target, texts: list[str], concurrency: int, duration_s: float, *
     phase = {"measure": warmup_s <= 0}
     budget = {"left": max_requests}
 
-    def next_index() -> int | None:
+    def next_index() -> tuple[int, bool] | None:
+        """(request index, whether it is measured), or None when the request budget is spent."""
         with counter_lock:
             if phase["measure"] and budget["left"] is not None:
                 if budget["left"] <= 0:
                     return None
                 budget["left"] -= 1
-            return next(counter)
+            if phase["measure"]:
+                rec.sent()
+            return next(counter), phase["measure"]
 
     def worker(client) -> None:
         while not rec.stop.is_set():
-            i = next_index()
-            if i is None:
+            nxt = next_index()
+            if nxt is None:
                 return
+            i, measuring = nxt
             batch = _texts_for(texts, i, per_request)
-            measuring = phase["measure"]
-            if measuring:
-                rec.sent()
             t0 = time.perf_counter()
             try:
                 client.infer(batch)
@@ -164,14 +165,16 @@ def closed_loop(target, texts: list[str], concurrency: int, duration_s: float, *
                 rec.ok(time.perf_counter() - t0)
 
     threads = [threading.Thread(target=worker, args=(c,), daemon=True, name=f"bench-closed-{k}") for k, c in enumerate(clients)]
+    cpu0, t_start = time.process_time(), time.perf_counter()
     for t in threads:
         t.start()
     try:
         if warmup_s > 0:
             end_warm = time.perf_counter() + warmup_s
             _watch(rec, lambda: time.perf_counter() >= end_warm)
-            phase["measure"] = True
-        cpu0, t_start = time.process_time(), time.perf_counter()
+            with counter_lock:
+                cpu0, t_start = time.process_time(), time.perf_counter()
+                phase["measure"] = True
         end = t_start + duration_s
         _watch(rec, lambda: time.perf_counter() >= end or not any(t.is_alive() for t in threads))
         rec.stop.set()

@@ -68,7 +68,7 @@ def to_load_point(stats: PointStats, server: dict | None = None):
         mode=stats.mode,
         concurrency=stats.concurrency,
         target_rps=stats.target_rps,
-        duration_s=round(stats.elapsed_s or stats.duration_s, 3),
+        duration_s=max(round(stats.elapsed_s or stats.duration_s, 3), 0.001),
         sent=stats.sent,
         completed=stats.completed,
         errors=stats.errors,
@@ -239,6 +239,9 @@ def run_bench(target: str, options: BenchOptions | None = None, spec=None, progr
     if options.duration_s <= 0:
         raise InputError("--duration must be above 0 seconds", hint="e.g. --duration 10")
     texts = load_texts(options.texts, seed=options.seed)
+    if spec is None and not Path(target).is_dir():
+        # only a package folder carries its spec's hash (and SLA) in manifest.json
+        raise InputError("profiles.json needs the spec it was measured for", hint="pass --spec leanserve.yaml")
     resolved = _resolve(target, options, sagemaker_client, sagemaker_control)
     try:
         pct, sla_ms, max_err = _sla(options, spec, resolved.manifest)

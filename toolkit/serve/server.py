@@ -141,6 +141,7 @@ class TritonServer:
             "models": self.models,
             "ensemble": self.ensemble,
             "log": str(self.log_path),
+            "shm_prefix": self.shm_prefix,
             "notes": self.notes,
         }
 
