@@ -49,7 +49,7 @@ class CostItem(_Model):
     """One line of the monthly bill."""
 
     resource: str = Field(examples=["endpoint/minilm-embeddings"])
-    component: Literal["instances", "storage", "data-processed", "serverless-compute"]
+    component: Literal["instances", "storage", "data-processed", "serverless-compute", "cluster", "load-balancer"]
     usage_quantity: float
     unit: str = Field(examples=["instance-hour", "GB-month", "GB", "GB-second"])
     unit_price_usd: float
@@ -68,6 +68,8 @@ class Simulation(_Model):
     cold_starts: int = 0
     hourly_instances: list[float] = Field(default_factory=list, description="Mean in-service instances for each hour of the period.")
     hourly_cost_usd: list[float] = Field(default_factory=list)
+    billed_instance_hours: float | None = Field(default=None, description="Instance-hours billed per 30-day month (instances count from launch).")
+    throttled_minutes: float = Field(default=0, description="Serverless: minutes with more concurrent requests than max concurrency, per 30-day month.")
 
 
 class Candidate(_Model):
@@ -86,6 +88,8 @@ class Candidate(_Model):
     simulation: Simulation
     feasible: bool = True
     why_not: str | None = Field(default=None, description="For runners-up and misses: why it lost or which constraint it broke, by how much.")
+    capacity_band_rps: list[float] | None = Field(default=None, description="Low and high end of the capacity estimate's uncertainty band (req/s per instance).")
+    sensitivity: dict | None = Field(default=None, description="The same policy simulated with capacity at the low end of its band: violation minutes per month.")
 
 
 class Baselines(_Model):
@@ -109,3 +113,8 @@ class PlanFile(Artifact):
     prices: list[PriceRef] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     model_artifact_sha256: str | None = Field(default=None, description="sha256 of the packaged model.tar.gz, when known.")
+    strategy: str | None = Field(default=None, description="Search strategy used: 'exact' (brute force) or 'fast' (lower-bound pruning).")
+    search: dict = Field(default_factory=dict, description="Search statistics: lanes (candidate x policy) in total, simulated, pruned; seconds.")
+    estimates: list[str] = Field(default_factory=list, description="Which numbers are estimates, from what model, and how uncertain.")
+    scheduling: dict | None = Field(default=None, description="Scheduled scaling compared with target tracking alone (periodic traffic).")
+    excluded: list[dict] = Field(default_factory=list, description="Candidates that could not run, grouped by reason (with examples).")

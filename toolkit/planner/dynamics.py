@@ -41,6 +41,17 @@ class Dynamics:
     scale_out_cooldown_s: int = 300
     startup_source: str = "estimate"
 
+    def __post_init__(self):
+        # the lower bound of toolkit.planner.bounds relies on scale-in never following a scale-out
+        # sooner than the next scale-out could
+        if self.in_after_out < self.out_gap:
+            raise ValueError("in_after_out must be >= out_gap")
+
+    @property
+    def bound_window(self) -> int:
+        """Window of the rolling minimum used by the lower bound."""
+        return max(self.out_window, self.out_gap)
+
 
 def sagemaker_dynamics(scale_in_cooldown_s: int = 300, scale_out_cooldown_s: int = 300, startup_min: int = 8) -> Dynamics:
     """SageMaker real-time endpoints with Application Auto Scaling target tracking.

@@ -191,18 +191,37 @@ class Lanes:
 
 @dataclass
 class EventLog:
-    """Where each lane's desired capacity changed: ``D`` becomes ``values[k, i]`` at the end of minute ``times[k, i]``."""
+    """Where each lane's desired capacity changed, flattened (CSR): lane ``k``'s changes are
+    ``times[offsets[k]:offsets[k+1]]`` (end of that minute) and ``values[...]`` (the new capacity)."""
 
     n: int
     d0: np.ndarray
-    times: np.ndarray  # (K, C) int, padded with n - 1
-    values: np.ndarray  # (K, C) int, padded with the last value
-    counts: np.ndarray  # (K,)
-    billed_minutes: np.ndarray = field(default=None)  # instance-minutes billed over the trace
+    offsets: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+    billed_minutes: np.ndarray = field(default=None)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def lane_of_event(self) -> np.ndarray:
+        return np.repeat(np.arange(self.d0.size), self.counts)
 
     def change_list(self, k: int) -> list[tuple[int, int]]:
-        c = int(self.counts[k])
-        return list(zip(self.times[k, :c].tolist(), self.values[k, :c].tolist()))
+        a, b = int(self.offsets[k]), int(self.offsets[k + 1])
+        return list(zip(self.times[a:b].tolist(), self.values[a:b].tolist()))
+
+    def select(self, rows) -> "EventLog":
+        """The log of some lanes only (in the given order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = self.counts[rows]
+        starts = self.offsets[rows]
+        idx = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        log = EventLog(self.n, self.d0[rows], np.concatenate([[0], np.cumsum(counts)]), self.times[idx], self.values[idx])
+        log.billed_minutes = self.billed_minutes[rows] if self.billed_minutes is not None else billed_minutes(log)
+        return log
 
 
 def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
@@ -231,10 +250,9 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
     oo, oi = off_out_all.copy(), off_in_all.copy()
     stod, sfl = lanes.sched_tod, lanes.sched_floor
 
-    cap_c = 64
-    times = np.full((k, cap_c), n - 1, dtype=np.int64)
-    values = np.zeros((k, cap_c), dtype=np.int64)
-    counts = np.zeros(k, dtype=np.int64)
+    ev_lane: list[np.ndarray] = []
+    ev_time: list[np.ndarray] = []
+    ev_value: list[np.ndarray] = []
 
     while lane.size:
         m = lane.size
@@ -277,15 +295,9 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
         D2 = np.where(out_ok, new_out, np.where(in_ok, new_in, D1))
         changed = (D2 != D) & (tstar < n)
         if changed.any():
-            ca = lane[changed]
-            slot = counts[ca]
-            if slot.max() >= cap_c:
-                times = np.concatenate([times, np.full((k, cap_c), n - 1, dtype=np.int64)], axis=1)
-                values = np.concatenate([values, np.zeros((k, cap_c), dtype=np.int64)], axis=1)
-                cap_c *= 2
-            times[ca, slot] = tstar[changed]
-            values[ca, slot] = D2[changed]
-            counts[ca] = slot + 1
+            ev_lane.append(lane[changed])
+            ev_time.append(tstar[changed])
+            ev_value.append(D2[changed])
         D = D2
         lo = np.where(out_ok, tstar, lo)
         li = np.where(in_ok, tstar, li)
@@ -295,47 +307,49 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
             lane, D, fl, t0, lo, li = lane[keep], D[keep], fl[keep], t0[keep], lo[keep], li[keep]
             csf, mx, ratio, og, iai, iao, oo, oi = (x[keep] for x in (csf, mx, ratio, og, iai, iao, oo, oi))
 
-    # pad each row after its last change with that value
-    idx = np.arange(values.shape[1])[None, :]
-    last_val = np.where(counts > 0, values[np.arange(k), np.maximum(counts - 1, 0)], d0)
-    values = np.where(idx < counts[:, None], values, last_val[:, None])
-    log = EventLog(n=n, d0=d0, times=times, values=values, counts=counts)
+    if ev_lane:
+        e_lane, e_time, e_value = np.concatenate(ev_lane), np.concatenate(ev_time), np.concatenate(ev_value)
+        order = np.lexsort((e_time, e_lane))
+        e_lane, e_time, e_value = e_lane[order], e_time[order], e_value[order]
+    else:
+        e_lane = e_time = e_value = np.zeros(0, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(e_lane, minlength=k))]).astype(np.int64)
+    log = EventLog(n=n, d0=d0, offsets=offsets, times=e_time, values=e_value)
     log.billed_minutes = billed_minutes(log)
     return log
 
 
 def billed_minutes(log: EventLog) -> np.ndarray:
     """Instance-minutes billed: sum over minutes t of D[t-1] (D[-1] = d0)."""
-    n = log.n
-    k = log.d0.size
-    c = log.times.shape[1]
-    idx = np.arange(c)[None, :]
-    valid = idx < log.counts[:, None]
-    tau = np.where(valid, log.times, n - 1)
-    first = np.where(log.counts > 0, tau[:, 0], n - 1)
+    n, k = log.n, log.d0.size
+    counts = log.counts
+    has = counts > 0
+    first = np.full(k, n - 1, dtype=np.int64)
+    first[has] = log.times[log.offsets[:-1][has]]
     total = log.d0 * (first + 1)
-    nxt = np.concatenate([tau[:, 1:], np.full((k, 1), n - 1)], axis=1)
-    seg = np.minimum(nxt, n - 1) - tau
-    total = total + np.where(valid, log.values * seg, 0).sum(axis=1)
-    return total
+    if log.times.size:
+        # a change at tau bills its value from minute tau + 1 up to the next change of the lane
+        nxt = np.append(log.times[1:], n - 1)
+        nxt[log.offsets[1:][has] - 1] = n - 1
+        total = total + np.bincount(log.lane_of_event, weights=log.values * (nxt - log.times), minlength=k).astype(np.int64)
+    return total.astype(np.int64)
 
 
-def dense_paths(log: EventLog, rows: np.ndarray) -> np.ndarray:
+def dense_paths(log: EventLog, rows) -> np.ndarray:
     """Billed instances B[t] = D[t-1] for every minute, for the chosen lanes: (len(rows), n) int32."""
     n = log.n
-    rows = np.asarray(rows)
-    k = rows.size
-    times = log.times[rows]
-    values = log.values[rows]
-    counts = log.counts[rows]
-    c = times.shape[1]
-    idx = np.arange(c)[None, :]
-    valid = (idx < counts[:, None]) & (times + 1 < n)
-    prev = np.concatenate([log.d0[rows][:, None], values[:, :-1]], axis=1)
+    sub = log.select(rows)
+    k = sub.d0.size
+    lane = sub.lane_of_event
+    prev = np.empty(sub.values.size, dtype=np.int64)
+    if sub.values.size:
+        prev[1:] = sub.values[:-1]
+        firsts = sub.offsets[:-1][sub.counts > 0]
+        prev[firsts] = sub.d0[sub.counts > 0]
     delta = np.zeros((k, n), dtype=np.int32)
-    r, cidx = np.nonzero(valid)
-    delta[r, times[r, cidx] + 1] = (values[r, cidx] - prev[r, cidx]).astype(np.int32)
-    delta[:, 0] += log.d0[rows].astype(np.int32)
+    ok = sub.times + 1 < n
+    delta[lane[ok], sub.times[ok] + 1] = (sub.values[ok] - prev[ok]).astype(np.int32)
+    delta[:, 0] += sub.d0.astype(np.int32)
     return np.cumsum(delta, axis=1, dtype=np.int32)
 
 
@@ -399,14 +413,11 @@ def _flat_segments(log: EventLog, rows: np.ndarray):
     Segment 0 of a lane starts at minute 0 with ``d0``; a change decided at the end of minute ``tau``
     starts a segment at ``tau + 1``. Ordered by lane, then start.
     """
-    counts = log.counts[rows]
+    sub = log.select(rows)
     k = rows.size
-    cols = np.arange(log.times.shape[1])[None, :]
-    valid = cols < counts[:, None]
-    r_idx, c_idx = np.nonzero(valid)
-    lane = np.concatenate([np.arange(k), r_idx])
-    start = np.concatenate([np.zeros(k, dtype=np.int64), log.times[rows[r_idx], c_idx] + 1])
-    value = np.concatenate([log.d0[rows], log.values[rows[r_idx], c_idx]])
+    lane = np.concatenate([np.arange(k), sub.lane_of_event])
+    start = np.concatenate([np.zeros(k, dtype=np.int64), sub.times + 1])
+    value = np.concatenate([sub.d0, sub.values])
     order = np.lexsort((start, lane))
     return lane[order], start[order], value[order]
 

@@ -1,0 +1,77 @@
+"""The monthly bill of a configuration: instance-hours x price, storage, data processed, fixed fees.
+
+Prices come from the catalog (:mod:`toolkit.pricing`) with their source and age. A few items have
+no row in the catalog; they are priced from constants below, each labelled ``estimate`` in the plan:
+
+- request and response sizes (for SageMaker's data-processing charge): :data:`REQUEST_KB` in,
+  :data:`RESPONSE_KB` out (a JSON embedding of 384 floats is about 4 KB);
+- the ML storage volume SageMaker attaches to instances without local NVMe storage
+  (:data:`SAGEMAKER_VOLUME_GB`);
+- for Kubernetes: the EKS control plane (:data:`EKS_USD_PER_HOUR`, a dedicated cluster is assumed),
+  one Network Load Balancer (:data:`NLB_USD_PER_HOUR`, LCU charges left out) and a gp3 root volume per
+  node (:data:`NODE_VOLUME_GB` at :data:`GP3_USD_PER_GB_MONTH`). These are us-east-1 list prices.
+
+A month is 30 days (43,200 minutes); simulated periods of another length are scaled to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MONTH_MINUTES = 30 * 1440
+HOURS_PER_GB_MONTH = 730.0  # AWS bills GB-months over 730 hours
+REQUEST_KB = 1.0
+RESPONSE_KB = {"feature-extraction": 4.0, "text-classification": 0.3}
+SAGEMAKER_VOLUME_GB = 30.0
+NVME_FAMILIES = {"g4dn", "g4ad", "g5", "g6", "g6e", "g6f", "p3dn", "p4d", "p4de", "p5", "p5en", "p6-b200", "c5d", "m5d", "r5d"}
+EKS_USD_PER_HOUR = 0.10
+NLB_USD_PER_HOUR = 0.0225
+NODE_VOLUME_GB = 20.0
+GP3_USD_PER_GB_MONTH = 0.08
+ESTIMATE_AS_OF = "2026-11-01"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One bill line before it becomes a plan.json CostItem: usage per month x unit price."""
+
+    resource: str
+    component: str
+    unit: str
+    usage_per_month: float
+    unit_price: float
+    sku: str
+    quote: object | None = None  # PriceQuote, or None for the estimate constants above
+    per_instance_hour: bool = False  # usage scales with instance-hours
+
+    @property
+    def cost(self) -> float:
+        return self.usage_per_month * self.unit_price
+
+
+@dataclass
+class PriceModel:
+    """How one priced configuration's monthly cost depends on its instance-hours: ``hours x unit + fixed``."""
+
+    hourly_quote: object  # PriceQuote of the instance (or serverless compute rate)
+    unit_usd_per_instance_hour: float = 0.0
+    fixed_usd: float = 0.0
+    per_hour_lines: list[tuple[str, str, str, float, float, str, object]] = field(default_factory=list)
+    fixed_lines: list[Line] = field(default_factory=list)
+
+    def monthly(self, instance_hours: float) -> float:
+        return instance_hours * self.unit_usd_per_instance_hour + self.fixed_usd
+
+    def lines(self, instance_hours: float) -> list[Line]:
+        out = []
+        for resource, component, unit, per_hour_usage, price, sku, quote in self.per_hour_lines:
+            out.append(Line(resource, component, unit, instance_hours * per_hour_usage, price, sku, quote, True))
+        return out + list(self.fixed_lines)
+
+
+def data_gb_per_month(requests_per_month: float, task: str) -> float:
+    return requests_per_month * (REQUEST_KB + RESPONSE_KB.get(task, 4.0)) / (1024.0 * 1024.0)
+
+
+def has_local_nvme(family: str) -> bool:
+    return family in NVME_FAMILIES

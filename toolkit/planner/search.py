@@ -1,0 +1,276 @@
+"""The optimizer: a small propose/record interface with an exact and a fast strategy behind it.
+
+Both strategies feed the same :class:`Ledger`, which holds every evaluated lane (a group under one
+autoscaling policy) and ranks *configurations* (a group with its cheapest region, on-demand or spot;
+or a serverless variant x memory size). A configuration's cost is that of its group's cheapest
+feasible lane; feasible means violation minutes within the allowance and cost within the budget.
+
+- :class:`ExactStrategy` evaluates every lane (brute force).
+- :class:`FastStrategy` evaluates lanes in order of a provable lower bound on their cost
+  (:mod:`toolkit.planner.bounds`) and skips every lane whose bound exceeds the N-th best feasible
+  cost found so far. A skipped lane costs at least its bound, so it could not have entered the top N:
+  both strategies return the same top N, tie-breaks included.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from toolkit.planner.bounds import billed_lower_bound
+from toolkit.planner.grid import G, LaneSpace
+from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, measure_events, run_events
+
+_BIG = np.iinfo(np.int64).max // 4
+
+
+@dataclass
+class Config:
+    """One ranked configuration."""
+
+    index: int
+    kind: str  # "instance" | "serverless"
+    gid: int = -1
+    spot: bool = False
+    option_ids: list[int] = field(default_factory=list)
+    serverless: object = None  # ServerlessOption
+
+
+class Ledger:
+    """Evaluated lanes, each group's best lane and each configuration's cost and feasibility."""
+
+    def __init__(self, space: LaneSpace, serverless: list, *, allowance: float, budget: float | None, month_factor: float):
+        self.space = space
+        self.allowance = float(allowance)
+        self.budget = budget
+        self.month_factor = month_factor
+        n = space.size
+        self.billed = np.full(n, -1, dtype=np.int64)
+        self.viol = np.full(n, -1.0)
+        self.served = np.zeros(n)
+        ng = len(space.groups)
+        self.best_lane = np.full(ng, -1, dtype=np.int64)
+        self.configs: list[Config] = []
+        for s in serverless:
+            self.configs.append(Config(len(self.configs), "serverless", serverless=s))
+        self._group_cfgs: dict[int, list[int]] = {}
+        for g in space.groups:
+            for spot in (False, True):
+                ids = [i for i, o in enumerate(g.options) if o.spot == spot]
+                if ids:
+                    c = Config(len(self.configs), "instance", gid=g.gid, spot=spot, option_ids=ids)
+                    self.configs.append(c)
+                    self._group_cfgs.setdefault(g.gid, []).append(c.index)
+        nc = len(self.configs)
+        self.cost = np.full(nc, np.inf)
+        self.feasible = np.zeros(nc, dtype=bool)
+        self.region_choice = np.full(nc, -1, dtype=np.int64)
+        for c in self.configs:
+            if c.kind == "serverless":
+                self.cost[c.index] = c.serverless.monthly_usd
+                self.feasible[c.index] = self.meets_sla(c.serverless.sim.violation_minutes) and self.within_budget(self.cost[c.index])
+        # per group: every option's unit and fixed price, and the smallest of each (for bounds)
+        self.units = [np.asarray([o.price.unit_usd_per_instance_hour for o in g.options]) for g in space.groups]
+        self.fixed = [np.asarray([o.price.fixed_usd for o in g.options]) for g in space.groups]
+        self.min_unit = np.asarray([u.min() for u in self.units]) if ng else np.zeros(0)
+        self.min_fixed = np.asarray([f.min() for f in self.fixed]) if ng else np.zeros(0)
+
+    # ---- constraints ------------------------------------------------------------------------
+    def month_violations(self, v) -> np.ndarray:
+        return np.asarray(v, dtype=float) * self.month_factor
+
+    def meets_sla(self, v) -> bool:
+        return bool(self.month_violations(v) <= self.allowance)
+
+    def within_budget(self, cost: float) -> bool:
+        return self.budget is None or cost <= self.budget
+
+    def hours(self, billed_minutes) -> np.ndarray:
+        return np.asarray(billed_minutes, dtype=float) / 60.0 * self.month_factor
+
+    def lower_cost(self, lanes, lb_billed) -> np.ndarray:
+        """A lower bound on the cost of every configuration of the lanes' groups."""
+        gid = np.asarray(lanes) // G
+        return self.hours(lb_billed) * self.min_unit[gid] + self.min_fixed[gid]
+
+    def option_cost(self, gid: int, billed_minutes: int, option_ids) -> tuple[float, int]:
+        costs = self.hours(billed_minutes) * self.units[gid][option_ids] + self.fixed[gid][option_ids]
+        j = int(np.argmin(costs))
+        return float(costs[j]), int(option_ids[j])
+
+    # ---- recording ----------------------------------------------------------------------------
+    def record(self, lanes, billed, viol, served) -> None:
+        lanes = np.asarray(lanes, dtype=np.int64)
+        self.billed[lanes] = billed
+        self.viol[lanes] = viol
+        self.served[lanes] = served
+        for gid in np.unique(lanes // G):
+            gid = int(gid)
+            sl = slice(gid * G, (gid + 1) * G)
+            b, v = self.billed[sl], self.viol[sl]
+            ok = (b >= 0) & (self.month_violations(v) <= self.allowance)
+            if not ok.any():
+                continue
+            key = np.where(ok, b * G + np.arange(G), _BIG)
+            best = gid * G + int(np.argmin(key))
+            self.best_lane[gid] = best
+            for ci in self._group_cfgs.get(gid, []):
+                c = self.configs[ci]
+                cost, opt = self.option_cost(gid, int(self.billed[best]), c.option_ids)
+                self.cost[ci], self.region_choice[ci] = cost, opt
+                self.feasible[ci] = self.within_budget(cost)
+
+    # ---- ranking --------------------------------------------------------------------------------
+    def ranking(self) -> list[int]:
+        """Feasible configurations, cheapest first (ties: enumeration order)."""
+        idx = np.flatnonzero(self.feasible)
+        return [int(i) for i in idx[np.lexsort((idx, self.cost[idx]))]]
+
+    def threshold(self, top: int) -> float:
+        r = self.ranking()
+        return float(self.cost[r[top - 1]]) if len(r) >= top else np.inf
+
+
+class Strategy(Protocol):
+    """Propose lanes to evaluate; learn from their results. ``propose`` returns None when done."""
+
+    name: str
+
+    def propose(self) -> np.ndarray | None: ...
+
+    def record(self, lanes: np.ndarray) -> None: ...
+
+
+class ExactStrategy:
+    """Brute force: every lane of every group, in fixed-size batches."""
+
+    name = "exact"
+
+    def __init__(self, space: LaneSpace, batch: int = 4096):
+        self.todo = np.arange(space.size, dtype=np.int64)
+        self.batch = batch
+        self.pos = 0
+
+    def propose(self) -> np.ndarray | None:
+        if self.pos >= self.todo.size:
+            return None
+        out = self.todo[self.pos : self.pos + self.batch]
+        self.pos += self.batch
+        return out
+
+    def record(self, lanes: np.ndarray) -> None:
+        pass
+
+
+class FastStrategy:
+    """Lower-bound pruning: evaluate lanes cheapest-bound first, skip those that cannot reach the top N."""
+
+    name = "fast"
+
+    def __init__(self, space: LaneSpace, ledger: Ledger, index: TraceIndex, top: int, *, seed_lanes: int = 256, batch: int = 4096):
+        self.space, self.ledger, self.index, self.top = space, ledger, index, top
+        self.seed_lanes, self.batch = seed_lanes, batch
+        ng = len(space.groups)
+        cheap = space.cheapest_policy_lanes()
+        a = space.arrays(cheap)
+        lb = billed_lower_bound(index, a["csf"], a["min"], a["max"], space.bound_window(cheap)) if ng else np.zeros(0)
+        self.group_lb = ledger.lower_cost(cheap, lb) if ng else np.zeros(0)
+        self.group_order = np.argsort(self.group_lb, kind="stable")
+        self.expanded = np.zeros(ng, dtype=bool)
+        self.lane_lb = np.full(space.size, np.inf)
+        self.evaluated = np.zeros(space.size, dtype=bool)
+        self.calls = 0
+        self.lanes_bounded = 0
+
+    def _expand(self, gids: np.ndarray) -> None:
+        gids = gids[~self.expanded[gids]]
+        if not gids.size:
+            return
+        lanes = (gids[:, None] * G + np.arange(G)[None, :]).ravel()
+        a = self.space.arrays(lanes)
+        lb = billed_lower_bound(self.index, a["csf"], a["min"], a["max"], self.space.bound_window(lanes))
+        self.lane_lb[lanes] = self.ledger.lower_cost(lanes, lb)
+        self.expanded[gids] = True
+        self.lanes_bounded += lanes.size
+
+    def propose(self) -> np.ndarray | None:
+        self.calls += 1
+        t = self.ledger.threshold(self.top)
+        if self.calls == 1:
+            k = max(1, -(-self.seed_lanes // G))
+            seed = self.group_order[:k]
+            self._expand(seed[self.group_lb[seed] <= t])
+        else:
+            self._expand(self.group_order[self.group_lb[self.group_order] <= t])
+        cand = np.flatnonzero((self.lane_lb <= t) & ~self.evaluated)
+        if not cand.size:
+            return None
+        cand = cand[np.argsort(self.lane_lb[cand], kind="stable")][: self.batch]
+        return np.sort(cand)
+
+    def record(self, lanes: np.ndarray) -> None:
+        self.evaluated[lanes] = True
+
+
+class Evaluator:
+    """Simulates proposed lanes and keeps their event logs for the details of the winners."""
+
+    def __init__(self, index: TraceIndex, space: LaneSpace):
+        self.index, self.space = index, space
+        self.batches: list[tuple[Lanes, EventLog]] = []
+        self.where: dict[int, tuple[int, int]] = {}
+        self.lanes_simulated = 0
+
+    def __call__(self, lanes: np.ndarray):
+        L = self.space.lanes(lanes)
+        log = run_events(self.index, L)
+        viol, served = measure_events(self.index, L, log, np.arange(lanes.size))
+        b = len(self.batches)
+        self.batches.append((L, log))
+        for row, lane in enumerate(lanes.tolist()):
+            self.where[lane] = (b, row)
+        self.lanes_simulated += lanes.size
+        return log.billed_minutes, viol, served
+
+
+@dataclass
+class SearchStats:
+    strategy: str
+    lanes_total: int
+    lanes_simulated: int
+    batches: int
+    seconds: float
+    lanes_bounded: int = 0
+
+    def as_dict(self) -> dict:
+        return {"strategy": self.strategy, "lanes_total": self.lanes_total, "lanes_simulated": self.lanes_simulated,
+                "lanes_pruned": self.lanes_total - self.lanes_simulated, "batches": self.batches, "seconds": round(self.seconds, 3)}
+
+
+def run_search(strategy: Strategy, ledger: Ledger, evaluator: Evaluator) -> SearchStats:
+    """Drive a strategy until it has nothing more to propose."""
+    t0 = time.perf_counter()
+    batches = 0
+    while True:
+        lanes = strategy.propose()
+        if lanes is None or not len(lanes):
+            break
+        billed, viol, served = evaluator(lanes)
+        ledger.record(lanes, billed, viol, served)
+        strategy.record(lanes)
+        batches += 1
+    return SearchStats(strategy.name, ledger.space.size, evaluator.lanes_simulated, batches, time.perf_counter() - t0,
+                       getattr(strategy, "lanes_bounded", ledger.space.size))
+
+
+def make_strategy(name: str, space: LaneSpace, ledger: Ledger, index: TraceIndex, top: int) -> Strategy:
+    if name == "exact":
+        return ExactStrategy(space)
+    if name == "fast":
+        return FastStrategy(space, ledger, index, top)
+    from toolkit.errors import InputError
+
+    raise InputError(f"unknown search strategy '{name}'", hint="use --strategy exact or --strategy fast")
