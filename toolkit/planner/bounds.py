@@ -3,12 +3,13 @@
 Claim: with ``W = max(out_window, out_gap)`` and ``y[t]`` the minimum demand over minutes
 ``t-W+1 .. t``, the desired capacity after the decisions of minute ``t`` satisfies
 
-    D[t] >= max(floor, min(max_cap, ceil(y[t] / csf)))
+    D[t] >= max(floor, #{k < max_cap : y[t] > out_ratio x k x csf})   (= ceil(y / (out_ratio x csf)), capped)
 
-Proof (the model of :mod:`toolkit.planner.simulate`): ``D >= floor`` always. If ``y[t] <= D[t] x csf``
-the bound holds. Otherwise the scale-out alarm condition holds after minute ``t``'s decisions, so no
+Proof (the model of :mod:`toolkit.planner.simulate`): ``D >= floor`` always. If ``y[t] <= out_ratio x
+D[t] x csf`` the bound holds. Otherwise the scale-out alarm condition holds after minute ``t``'s decisions, so no
 scale-out happened at ``t`` only because ``D = max_cap`` or because a scale-out at some ``t' > t -
-out_gap`` was recent; that one set ``D >= min(max_cap, ceil(d[t'] / csf))`` with ``d[t'] >= y[t]``, and no
+out_gap`` was recent; that one set ``D >= min(max_cap, ceil(d[t'] / csf))`` with ``d[t'] >= y[t]`` (and
+``out_ratio >= 1``), and no
 scale-in can have followed it yet (every platform has ``in_after_out >= out_gap``). A scale-out at
 ``t`` itself sets ``D >= min(max_cap, ceil(d[t] / csf))``.
 
@@ -32,9 +33,10 @@ def initial_capacity(d0: float, csf: np.ndarray, min_cap: np.ndarray, max_cap: n
     return np.maximum(np.clip(np.ceil(d0 / csf).astype(np.int64), min_cap, max_cap), 1)
 
 
-def billed_lower_bound(index: TraceIndex, csf, min_cap, max_cap, window) -> np.ndarray:
+def billed_lower_bound(index: TraceIndex, csf, min_cap, max_cap, window, out_ratio=None) -> np.ndarray:
     """Lower bound on billed instance-minutes for each lane (arrays of equal length; integer result)."""
     csf = np.asarray(csf, dtype=float)
+    ratio = np.ones(csf.size) if out_ratio is None else np.asarray(out_ratio, dtype=float)
     m = np.asarray(min_cap, dtype=np.int64)
     M = np.maximum(np.asarray(max_cap, dtype=np.int64), m)
     window = np.asarray(window, dtype=np.int64)
@@ -48,7 +50,7 @@ def billed_lower_bound(index: TraceIndex, csf, min_cap, max_cap, window) -> np.n
             continue
         lane = np.repeat(np.arange(sel.size), span)
         k = np.repeat(m[sel], span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
-        thr = (k * csf[sel][lane]) * _SLACK
+        thr = ((ratio[sel][lane] * k) * csf[sel][lane]) * _SLACK
         above = (n - 1) - np.searchsorted(ys, thr, side="right")
         total[sel] += np.bincount(lane, weights=above, minlength=sel.size).astype(np.int64)
     return total

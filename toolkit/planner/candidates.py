@@ -20,6 +20,8 @@ from toolkit.planner.dynamics import Dynamics, dynamics_for
 from toolkit.planner.serverless import MEMORY_MB, ServerlessEstimate, ServerlessSim, estimate_serverless, simulate_serverless
 
 K8S_RESERVED_VCPU = 0.25  # kubelet, kube-proxy, CNI and log agents on every node (estimate)
+# burstable families sustain only their CPU-credit baseline (share of each vCPU) without extra charges
+BURSTABLE_BASELINE = {"t2": 0.2, "t3": 0.2, "t3a": 0.2, "t4g": 0.2}
 
 
 @dataclass
@@ -184,11 +186,15 @@ def serverless_price_model(region: str, catalog, gb_seconds: float, requests_per
     return pm
 
 
-def node_capacity_factor(platform: str, info) -> float:
-    """Share of a node's capacity left for the model server (Kubernetes CPU nodes reserve some)."""
+def node_capacity_factor(platform: str, info) -> tuple[float, str]:
+    """Share of an instance's estimated capacity the plan may count on, and why."""
+    if info.family in BURSTABLE_BASELINE:
+        b = BURSTABLE_BASELINE[info.family]
+        return b, f"x{b:g}: burstable {info.family} sustains only its CPU-credit baseline ({b:.0%} of each vCPU) at steady load"
     if platform != "kubernetes" or info.accelerator:
-        return 1.0
-    return max(0.5, 1.0 - K8S_RESERVED_VCPU / max(info.vcpus, 1))
+        return 1.0, ""
+    f = max(0.5, 1.0 - K8S_RESERVED_VCPU / max(info.vcpus, 1))
+    return f, f"x{f:.2f}: {K8S_RESERVED_VCPU:g} vCPU per node kept for Kubernetes daemons"
 
 
 def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndarray, progress=None) -> CandidateSet:
@@ -240,15 +246,14 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
             if not isinstance(est, CapacityEstimate):
                 excluded.append(Excluded(v.name, platform, iname, est.reason, kind="hardware"))
                 continue
-            cap = min(est.max_rps_at_sla, est.saturation_rps) * node_capacity_factor(platform, info)
+            factor, factor_note = node_capacity_factor(platform, info)
+            cap = min(est.max_rps_at_sla, est.saturation_rps) * factor
             if cap <= 0:
                 lat1 = est.latency_ms_by_batch.get(1)
                 excluded.append(Excluded(v.name, platform, iname, "; ".join(est.notes) or f"{pct} above {sla_ms:g} ms even at batch 1",
                                          latency_ms=_latency_at_percentile(lat1, pct), kind="latency"))
                 continue
-            g = Group(len(groups), v, platform, info, est, cap, dynamics_for(platform))
-            if platform == "kubernetes" and cap < min(est.max_rps_at_sla, est.saturation_rps):
-                g.capacity_note = f"x{node_capacity_factor(platform, info):.2f}: {K8S_RESERVED_VCPU:g} vCPU per node kept for Kubernetes daemons"
+            g = Group(len(groups), v, platform, info, est, cap, dynamics_for(platform), capacity_note=factor_note)
             for region in regions:
                 for spot in ((False, True) if platform == "kubernetes" and targets.allow_spot else (False,)):
                     try:

@@ -37,6 +37,7 @@ class Dynamics:
     in_after_in: int  # minutes between two scale-in decisions (scale-in cooldown)
     in_after_out: int  # minutes after a scale-out decision before a scale-in may happen
     scale_in_ratio: float = 0.9
+    scale_out_ratio: float = 1.0  # scale out only when the metric exceeds this x target (HPA: 1.1)
     scale_in_cooldown_s: int = 300
     scale_out_cooldown_s: int = 300
     startup_source: str = "estimate"
@@ -79,6 +80,7 @@ def kubernetes_dynamics(startup_min: int = 4) -> Dynamics:
         startup_min=startup_min,
         out_window=1,
         in_window=5,
+        scale_out_ratio=1.1,
         out_gap=1,
         in_after_in=5,
         in_after_out=5,

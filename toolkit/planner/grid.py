@@ -16,7 +16,8 @@ import numpy as np
 
 from toolkit.planner.simulate import Lanes
 
-SAFETY_FACTORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# AWS's documented default first, so that it wins ties (e.g. when min = max capacity makes the target moot)
+SAFETY_FACTORS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.4, 0.3)
 MIN_OFFSETS = (0, 1, 2)
 MAX_MODES = ("peak", "headroom")
 GRID = [(sf, off, mode) for sf in SAFETY_FACTORS for off in MIN_OFFSETS for mode in MAX_MODES]
@@ -85,6 +86,10 @@ class LaneSpace:
         windows = np.asarray([d.bound_window for d in self.dyn_table], dtype=np.int64)
         return windows[self.dyn_idx[gid]]
 
+    def out_ratio(self, lanes) -> np.ndarray:
+        gid, _ = self.split(lanes)
+        return np.asarray([d.scale_out_ratio for d in self.dyn_table])[self.dyn_idx[gid]]
+
     def policy(self, lane: int) -> Policy:
         a = self.arrays([lane])
         sf = float(_SF[a["policy"][0]])
@@ -118,4 +123,5 @@ def lanes_from_arrays(csf, cap, min_cap, max_cap, dyn_table, dyn_idx, schedule=N
         ratio=pick("scale_in_ratio", float),
         sched_tod=tod,
         sched_floor=floor,
+        out_ratio=pick("scale_out_ratio", float),
     )

@@ -36,7 +36,8 @@ class Config:
     gid: int = -1
     spot: bool = False
     option_ids: list[int] = field(default_factory=list)
-    serverless: object = None  # ServerlessOption
+    serverless: object = None  # the ServerlessOption (memory size) chosen for this variant and region
+    serverless_options: list = field(default_factory=list)  # every memory size of this variant and region
 
 
 class Ledger:
@@ -54,8 +55,14 @@ class Ledger:
         ng = len(space.groups)
         self.best_lane = np.full(ng, -1, dtype=np.int64)
         self.configs: list[Config] = []
+        by_variant: dict[tuple[str, str], list] = {}
         for s in serverless:
-            self.configs.append(Config(len(self.configs), "serverless", serverless=s))
+            by_variant.setdefault((s.variant.name, s.region), []).append(s)
+        for opts in by_variant.values():
+            # one configuration per variant and region: its cheapest feasible memory size
+            ok = [o for o in opts if self.meets_sla(o.sim.violation_minutes) and self.within_budget(o.monthly_usd)]
+            pick = min(ok or opts, key=lambda o: (o.monthly_usd, o.estimate.memory_mb))
+            self.configs.append(Config(len(self.configs), "serverless", serverless=pick, serverless_options=opts))
         self._group_cfgs: dict[int, list[int]] = {}
         for g in space.groups:
             for spot in (False, True):
@@ -114,8 +121,9 @@ class Ledger:
             ok = (b >= 0) & (self.month_violations(v) <= self.allowance)
             if not ok.any():
                 continue
-            key = np.where(ok, b * G + np.arange(G), _BIG)
-            best = gid * G + int(np.argmin(key))
+            # cheapest feasible lane; ties: fewer violation minutes, then grid order
+            cand = np.flatnonzero(ok)
+            best = gid * G + int(cand[np.lexsort((cand, v[cand], b[cand]))[0]])
             self.best_lane[gid] = best
             for ci in self._group_cfgs.get(gid, []):
                 c = self.configs[ci]
@@ -176,7 +184,7 @@ class FastStrategy:
         ng = len(space.groups)
         cheap = space.cheapest_policy_lanes()
         a = space.arrays(cheap)
-        lb = billed_lower_bound(index, a["csf"], a["min"], a["max"], space.bound_window(cheap)) if ng else np.zeros(0)
+        lb = billed_lower_bound(index, a["csf"], a["min"], a["max"], space.bound_window(cheap), space.out_ratio(cheap)) if ng else np.zeros(0)
         self.group_lb = ledger.lower_cost(cheap, lb) if ng else np.zeros(0)
         self.group_order = np.argsort(self.group_lb, kind="stable")
         self.expanded = np.zeros(ng, dtype=bool)
@@ -191,7 +199,7 @@ class FastStrategy:
             return
         lanes = (gids[:, None] * G + np.arange(G)[None, :]).ravel()
         a = self.space.arrays(lanes)
-        lb = billed_lower_bound(self.index, a["csf"], a["min"], a["max"], self.space.bound_window(lanes))
+        lb = billed_lower_bound(self.index, a["csf"], a["min"], a["max"], self.space.bound_window(lanes), self.space.out_ratio(lanes))
         self.lane_lb[lanes] = self.ledger.lower_cost(lanes, lb)
         self.expanded[gids] = True
         self.lanes_bounded += lanes.size
@@ -199,13 +207,20 @@ class FastStrategy:
     def propose(self) -> np.ndarray | None:
         self.calls += 1
         t = self.ledger.threshold(self.top)
-        if self.calls == 1:
-            k = max(1, -(-self.seed_lanes // G))
-            seed = self.group_order[:k]
-            self._expand(seed[self.group_lb[seed] <= t])
+        if np.isinf(t):
+            # fewer than N feasible configurations so far: evaluate the next few groups by bound, doubling each round
+            todo = self.group_order[~self.expanded[self.group_order]]
+            if not todo.size:
+                cand = np.flatnonzero(~self.evaluated & np.isfinite(self.lane_lb))
+                return self._batch(cand)
+            k = max(1, -(-self.seed_lanes // G)) * (1 << min(self.calls - 1, 16))
+            self._expand(todo[:k])
         else:
             self._expand(self.group_order[self.group_lb[self.group_order] <= t])
-        cand = np.flatnonzero((self.lane_lb <= t) & ~self.evaluated)
+        cand = np.flatnonzero(np.isfinite(self.lane_lb) & (self.lane_lb <= t) & ~self.evaluated)
+        return self._batch(cand)
+
+    def _batch(self, cand: np.ndarray) -> np.ndarray | None:
         if not cand.size:
             return None
         cand = cand[np.argsort(self.lane_lb[cand], kind="stable")][: self.batch]

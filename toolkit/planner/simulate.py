@@ -10,7 +10,7 @@ The model (the same one :func:`reference_simulate` spells out as a plain loop, a
   A new instance serves from ``startup`` minutes later: in-service ``N[t] = min(D[t-1-startup..t-1])``.
 - At the end of each minute, in this order:
   1. a scheduled action whose time has come sets the floor (min capacity) and raises ``D`` to it;
-  2. scale-out: if the last ``out_window`` minutes' demand all exceeded ``D x csf`` (the metric
+  2. scale-out: if the last ``out_window`` minutes' demand all exceeded ``out_ratio x D x csf`` (the metric
      breached the target; capacity already being added counts, as AWS does during its scale-out
      cooldown), ``out_gap`` minutes passed since the last scale-out and ``D < max``, then
      ``D = min(max, max(D + 1, ceil(d[t] / csf)))``;
@@ -151,6 +151,11 @@ class Lanes:
     ratio: np.ndarray  # scale-in alarm threshold as a fraction of the target
     sched_tod: np.ndarray  # (K, B) minute of day of each scheduled action; column 0 is minute 0; -1 pads
     sched_floor: np.ndarray  # (K, B) min capacity from that action on
+    out_ratio: np.ndarray = None  # scale-out alarm threshold as a multiple of the target (default 1)
+
+    def __post_init__(self):
+        if self.out_ratio is None:
+            self.out_ratio = np.ones(self.csf.size)
 
     @property
     def size(self) -> int:
@@ -186,6 +191,7 @@ class Lanes:
             ratio=np.asarray([float(x.scale_in_ratio) for x in dyn]),
             sched_tod=tod,
             sched_floor=floor,
+            out_ratio=np.asarray([float(x.scale_out_ratio) for x in dyn]),
         )
 
 
@@ -245,7 +251,7 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
     t0 = np.zeros(k, dtype=np.int64)
     lo = np.full(k, _NEVER, dtype=np.int64)
     li = np.full(k, _NEVER, dtype=np.int64)
-    csf, mx, ratio = lanes.csf.copy(), lanes.max_cap.copy(), lanes.ratio.copy()
+    csf, mx, ratio, oratio = lanes.csf.copy(), lanes.max_cap.copy(), lanes.ratio.copy(), lanes.out_ratio.copy()
     og, iai, iao = lanes.out_gap.copy(), lanes.in_after_in.copy(), lanes.in_after_out.copy()
     oo, oi = off_out_all.copy(), off_in_all.copy()
     stod, sfl = lanes.sched_tod, lanes.sched_floor
@@ -262,7 +268,7 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
         hit = first_above(
             per_level,
             np.concatenate([oo + np.minimum(a_out, n), oi + np.minimum(a_in, n)]),
-            np.concatenate([D * csf, -thr_in]),
+            np.concatenate([(oratio * D) * csf, -thr_in]),
         )
         tstar = np.minimum(np.minimum(hit[:m] - oo, hit[m:] - oi), n)
         tod0 = t0 % MINUTES_PER_DAY
@@ -282,7 +288,7 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
         tstar_c = np.minimum(tstar, n - 1)
         rmin_t = level0[oo + tstar_c]
         rmax_t = -level0[oi + tstar_c]
-        out_ok = (tstar >= lo + og) & (D1 < mx) & (rmin_t > D1 * csf)
+        out_ok = (tstar >= lo + og) & (D1 < mx) & (rmin_t > (oratio * D1) * csf)
         in_ok = (
             ~out_ok
             & (tstar >= li + iai)
@@ -305,7 +311,7 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
         keep = t0 < n
         if not keep.all():
             lane, D, fl, t0, lo, li = lane[keep], D[keep], fl[keep], t0[keep], lo[keep], li[keep]
-            csf, mx, ratio, og, iai, iao, oo, oi = (x[keep] for x in (csf, mx, ratio, og, iai, iao, oo, oi))
+            csf, mx, ratio, oratio, og, iai, iao, oo, oi = (x[keep] for x in (csf, mx, ratio, oratio, og, iai, iao, oo, oi))
 
     if ev_lane:
         e_lane, e_time, e_value = np.concatenate(ev_lane), np.concatenate(ev_time), np.concatenate(ev_value)
@@ -495,7 +501,7 @@ def reference_simulate(demand, csf: float, cap: float, max_cap: int, dynamics, s
         if tod in by_tod:
             floor = by_tod[tod]
             D = max(D, floor)
-        out_ok = t >= last_out + dynamics.out_gap and D < max_cap and rmin[t] > D * csf
+        out_ok = t >= last_out + dynamics.out_gap and D < max_cap and rmin[t] > (dynamics.scale_out_ratio * D) * csf
         in_ok = (
             not out_ok
             and t >= last_in + dynamics.in_after_in

@@ -1,0 +1,89 @@
+"""`leanserve plan SPEC --variants ...`: the cheapest configuration that meets the SLA, with its autoscaling policy."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.cli.output import emit, progress, settings, warn
+
+EPILOG = """\b
+Examples:
+  leanserve plan examples/minilm/leanserve.yaml --variants out/ --profiles out/profiles.json
+  leanserve plan leanserve.yaml --variants out/variants.json --top 10 --explain
+  leanserve --json plan leanserve.yaml --variants out/ | jq .chosen
+
+\b
+Exit codes: 0 a plan was found; 2 bad input (spec, trace, artifact); 3 nothing meets the
+SLA and budget: the nearest misses are printed and written to plan.json."""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--variants", "variants_path", required=True, type=click.Path(path_type=str),
+              help="variants.json written by `leanserve compress`, or the folder holding it.")
+@click.option("--profiles", "profiles_path", type=click.Path(path_type=str), default=None,
+              help="profiles.json written by `leanserve bench` (measured capacity wins over estimates).")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Where to write plan.json (atomically).  [default: plan.json next to variants.json]")
+@click.option("--top", type=click.IntRange(1, 50), default=5, show_default=True, help="How many configurations to rank and show.")
+@click.option("--explain", is_flag=True, help="Also show assumptions, which numbers are estimates and how uncertain, price ages.")
+@click.option("--strategy", type=click.Choice(["fast", "exact"]), default="fast", show_default=True,
+              help="Search: 'fast' prunes by a provable lower bound on cost; 'exact' simulates every candidate x policy.")
+def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str | None, top: int, explain: bool, strategy: str) -> None:
+    """Find the cheapest configuration that meets SPEC's SLA and budget, and its autoscaling policy.
+
+    Candidates are every accepted variant x platform (SageMaker real-time, SageMaker Serverless
+    1-6 GB, Kubernetes nodes, spot if allowed) x allowed instance type x region. Each gets its
+    capacity under the SLA from the performance model (or a measured profile) and an
+    autoscaling policy (target value, min and max capacity) chosen by simulating the spec's
+    traffic minute by minute: CloudWatch alarms, cooldowns, start-up delays, cold starts. The
+    cheapest candidate within the violation allowance and budget wins; a daily scheduled-scaling
+    policy is compared on periodic traffic. Prints the top N with why each runner-up lost and two
+    baselines (static provisioning for peak; ml.g5.xlarge with AWS's default target tracking),
+    and writes plan.json.
+    """
+    from pathlib import Path
+
+    from toolkit.artifacts import save_artifact
+    from toolkit.planner.api import infeasible_error, load_inputs, make_plan
+    from toolkit.planner.render import baseline_rows, explain_text, headline, table_rows, table_text
+
+    loaded, variants, profiles = load_inputs(spec, variants_path, profiles_path)
+    if out_path is None:
+        vp = Path(variants_path)
+        out_path = str((vp if vp.is_dir() else vp.parent) / "plan.json")
+    stages = ["traffic", "candidates", "search", "details", "baselines", "explain"]
+    with progress() as bar:
+        task = bar.add_task("planning", total=len(stages))
+
+        def on_stage(name: str) -> None:
+            bar.update(task, completed=stages.index(name), description=f"planning: {name}")
+
+        result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage)
+        bar.update(task, completed=len(stages))
+    p = result.plan
+    save_artifact(p, out_path)
+    for w in result.warnings:
+        warn(w)
+
+    data = {
+        "plan": out_path, "feasible": p.feasible, "strategy": p.strategy, "seconds": round(result.seconds, 3),
+        "chosen": p.chosen.model_dump(mode="json", exclude={"simulation": {"hourly_instances", "hourly_cost_usd"}}) if p.chosen else None,
+        "top": table_rows(p), "baselines": baseline_rows(p), "search": p.search,
+    }
+    if explain:
+        data |= {"estimates": p.estimates, "assumptions": p.assumptions, "prices": [r.model_dump(mode="json") for r in p.prices],
+                 "scheduling": p.scheduling, "excluded": p.excluded}
+
+    def render() -> None:
+        click.echo(headline(p, out_path))
+        click.echo("")
+        for line in table_text(p):
+            click.echo(line)
+        if explain:
+            for line in explain_text(p):
+                click.echo(line)
+
+    emit(data, render)
+    if not p.feasible:
+        raise infeasible_error(p, out_path if not settings().json else None)

@@ -1,0 +1,226 @@
+"""From search results to plan.json ``Candidate`` records: bill lines, simulation summaries, why each lost."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from toolkit.artifacts.plan import Autoscaling, Candidate, CostItem, ScheduledAction, Serverless, Simulation
+from toolkit.planner import costs as C
+from toolkit.planner.grid import Policy
+from toolkit.planner.schedule import cron
+from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
+
+METRIC = {"sagemaker-realtime": "SageMakerVariantInvocationsPerInstance", "kubernetes": "triton_requests_per_minute_per_pod"}
+
+
+@dataclass
+class InstanceOutcome:
+    """One instance configuration with the policy that won for it and its simulated path."""
+
+    group: object
+    option: object
+    policy: Policy
+    lanes: Lanes
+    log: EventLog
+    row: int
+    viol: float
+    schedule: list[tuple[int, int]] | None = None
+
+    @property
+    def billed(self) -> int:
+        return int(self.log.billed_minutes[self.row])
+
+
+def _ref(quote, sku: str):
+    return quote.ref(sku) if quote is not None else None
+
+
+def cost_items(price_model, instance_hours: float) -> list[CostItem]:
+    out = []
+    for line in price_model.lines(instance_hours):
+        out.append(CostItem(resource=line.resource, component=line.component, usage_quantity=round(line.usage_per_month, 6), unit=line.unit,
+                            unit_price_usd=line.unit_price, cost_usd=round(line.cost, 6), price=_ref(line.quote, line.sku)))
+    return out
+
+
+def _per_million(cost: float, requests_month: float) -> float:
+    return cost / (requests_month / 1e6) if requests_month > 0 else 0.0
+
+
+def instance_candidate(out: InstanceOutcome, index: TraceIndex, month_factor: float, requests_month: float, *, feasible: bool = True,
+                       why: str | None = None, hourly: bool = True) -> Candidate:
+    g, opt, pol = out.group, out.option, out.policy
+    hours = out.billed / 60.0 * month_factor
+    monthly = opt.price.monthly(hours)
+    b = dense_paths(out.log, [out.row])
+    nsv = in_service(b, out.lanes.startup[[out.row]])
+    cap = float(out.lanes.cap[out.row])
+    n = index.n
+    h = n // 60
+    hourly_inst = nsv[0, : h * 60].reshape(h, 60).mean(axis=1) if hourly and h else np.zeros(0)
+    hourly_billed = b[0, : h * 60].reshape(h, 60).mean(axis=1) if hourly and h else np.zeros(0)
+    fixed_per_hour = opt.price.fixed_usd / (C.MONTH_MINUTES / 60.0)
+    hourly_cost = hourly_billed * opt.price.unit_usd_per_instance_hour + fixed_per_hour
+    served = float((nsv[0] * cap).sum())
+    sim = Simulation(
+        minutes=n,
+        violation_minutes=round(out.viol * month_factor, 3),
+        peak_instances=int(b.max()),
+        mean_instances=round(float(b.mean()), 4),
+        utilisation=round(float(index.d.sum() / served), 4) if served > 0 else 0.0,
+        hourly_instances=[round(float(x), 3) for x in hourly_inst],
+        hourly_cost_usd=[round(float(x), 6) for x in hourly_cost],
+        billed_instance_hours=round(hours, 3),
+    )
+    dyn = g.dynamics
+    sched = []
+    if out.schedule:
+        sched = [ScheduledAction(name=f"floor-{i}-{m // 60:02d}{m % 60:02d}utc", schedule=cron(m), min_capacity=f, max_capacity=pol.max_capacity)
+                 for i, (m, f) in enumerate(out.schedule)]
+    auto = Autoscaling(
+        min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=METRIC[g.platform], target_value=round(pol.target_value, 3),
+        safety_factor=pol.safety_factor, scale_in_cooldown_s=dyn.scale_in_cooldown_s, scale_out_cooldown_s=dyn.scale_out_cooldown_s,
+        scheduled=sched,
+    )
+    est = g.capacity
+    return Candidate(
+        variant=g.variant.name, platform=g.platform, region=opt.region, instance_type=g.instance.name, spot=opt.spot,
+        capacity_rps_per_instance=round(g.cap_rps, 3), capacity_provenance=est.provenance, autoscaling=auto,
+        monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
+        cost_items=cost_items(opt.price, hours), simulation=sim, feasible=feasible, why_not=why,
+        capacity_band_rps=[round(est.low_rps * g.cap_rps / max(est.max_rps_at_sla, 1e-9), 3), round(est.high_rps * g.cap_rps / max(est.max_rps_at_sla, 1e-9), 3)],
+    )
+
+
+def low_capacity_violations(out: InstanceOutcome, index: TraceIndex, month_factor: float) -> tuple[float, float]:
+    """Violation minutes per month if capacity is at the low end of its band (same target value, same path)."""
+    est = out.group.capacity
+    low = est.low_rps * out.group.cap_rps / max(est.max_rps_at_sla, 1e-9)
+    lanes = replace(out.lanes, cap=out.lanes.cap.copy())
+    lanes.cap[out.row] = low
+    v, _ = measure_events(index, lanes, out.log, [out.row])
+    return float(v[0] * month_factor), low
+
+
+def serverless_candidate(s, index: TraceIndex, month_factor: float, requests_month: float, *, feasible: bool = True, why: str | None = None) -> Candidate:
+    sim = s.sim
+    monthly = s.price.fixed_usd
+    h = index.n // 60
+    share = index.d[: h * 60].reshape(h, 60).sum(axis=1) if h else np.zeros(0)
+    share = share / share.sum() if share.sum() > 0 else share
+    hourly_cost = share * monthly * (h / (C.MONTH_MINUTES / 60.0)) if h else share
+    busy = float(index.d.mean() * s.estimate.service_ms / 1000.0)
+    return Candidate(
+        variant=s.variant.name, platform="sagemaker-serverless", region=s.region,
+        serverless=Serverless(memory_mb=s.estimate.memory_mb, max_concurrency=sim.max_concurrency),
+        capacity_rps_per_instance=None, capacity_provenance=s.estimate.provenance,
+        monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
+        cost_items=cost_items(s.price, 0.0),
+        simulation=Simulation(
+            minutes=index.n, violation_minutes=round(sim.violation_minutes * month_factor, 3), peak_instances=sim.peak_concurrency,
+            mean_instances=round(sim.mean_concurrency, 4), utilisation=round(busy / sim.mean_concurrency, 4) if sim.mean_concurrency else 0.0,
+            cold_starts=int(round(sim.cold_starts * month_factor)), hourly_instances=[round(float(x), 3) for x in sim.hourly_concurrency],
+            hourly_cost_usd=[round(float(x), 6) for x in hourly_cost], throttled_minutes=round(sim.throttled_minutes * month_factor, 3),
+        ),
+        feasible=feasible, why_not=why,
+    )
+
+
+# ---- explanations -------------------------------------------------------------------------------
+
+
+def short_name(c: Candidate) -> str:
+    if c.serverless:
+        return f"{c.variant} on serverless {c.serverless.memory_mb} MB ({c.region})"
+    spot = " spot" if c.spot else ""
+    return f"{c.variant} on {c.instance_type}{spot} ({c.region})"
+
+
+def _by_component(c: Candidate) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for i in c.cost_items:
+        out[i.component] = out.get(i.component, 0.0) + i.cost_usd
+    return out
+
+
+LABEL = {"instances": "instance-hours", "serverless-compute": "serverless compute", "storage": "storage",
+         "data-processed": "data processing", "cluster": "the EKS control plane", "load-balancer": "the load balancer"}
+COMPUTE = ("instances", "serverless-compute")
+
+
+def _compute_text(c: Candidate, amount: float) -> str:
+    if c.serverless:
+        gb_s = next((i.usage_quantity for i in c.cost_items if i.component == "serverless-compute"), 0.0)
+        return f"${amount:,.2f} of serverless compute ({gb_s:,.0f} GB-seconds at {c.serverless.memory_mb} MB)"
+    price = next((i.unit_price_usd for i in c.cost_items if i.component == "instances"), 0.0)
+    hours = c.simulation.billed_instance_hours or 0.0
+    return f"${amount:,.2f} of instance-hours ({hours:,.0f} h of {c.instance_type}{' spot' if c.spot else ''} at ${price:g}/h, mean {c.simulation.mean_instances:.2f} instances)"
+
+
+def why_lost(c: Candidate, chosen: Candidate) -> str:
+    """One line: how much more it costs, and which part of the bill makes the difference."""
+    delta = c.monthly_cost_usd - chosen.monthly_cost_usd
+    if delta <= 0.005:
+        return "same monthly cost as the chosen; ranked after it by enumeration order"
+    pct = delta / chosen.monthly_cost_usd if chosen.monthly_cost_usd else 0.0
+    a, b = _by_component(c), _by_component(chosen)
+    ca, cb = sum(a.get(k, 0.0) for k in COMPUTE), sum(b.get(k, 0.0) for k in COMPUTE)
+    head = f"${delta:,.2f}/month more than the chosen (+{pct:.1%})"
+    others = sorted(((a.get(k, 0.0) - b.get(k, 0.0), k) for k in (set(a) | set(b)) - set(COMPUTE)), reverse=True)
+    if ca - cb >= (others[0][0] if others else 0.0):
+        detail = f"compute {_compute_text(c, ca)} vs {_compute_text(chosen, cb)}"
+    else:
+        d, k = others[0]
+        detail = f"{LABEL.get(k, k)} ${a.get(k, 0.0):,.2f} vs ${b.get(k, 0.0):,.2f}"
+    if c.simulation.violation_minutes > chosen.simulation.violation_minutes:
+        detail += f"; also more violation minutes ({c.simulation.violation_minutes:.0f} vs {chosen.simulation.violation_minutes:.0f})"
+    return f"{head}: {detail}"
+
+
+def miss_reason(viol_month: float, allowance: float, cost: float, budget: float | None) -> tuple[float, str]:
+    """How far a configuration misses (a unitless score: 0 = just meets) and what to relax."""
+    parts, score = [], 0.0
+    if viol_month > allowance:
+        over = viol_month / allowance if allowance > 0 else math.inf
+        score = max(score, (viol_month - allowance) / max(allowance, 1.0))
+        parts.append(f"violation minutes {viol_month:,.0f}/month > allowance {allowance:g}"
+                     + (f" ({over:.1f}x)" if math.isfinite(over) else "")
+                     + f": relax sla.max_violation_minutes_per_month to >= {math.ceil(viol_month)}, or lower sla.peak_rps / the traffic")
+    if budget is not None and cost > budget:
+        score = max(score, (cost - budget) / budget)
+        parts.append(f"monthly cost ${cost:,.2f} > budget ${budget:,.2f} (+{(cost - budget) / budget:.1%}): raise budget.max_monthly_usd to >= {math.ceil(cost)}")
+    return score, "; ".join(parts)
+
+
+def latency_miss(x, sla_ms: float, pct: str) -> tuple[float, str]:
+    lat = x.latency_ms
+    score = (lat - sla_ms) / sla_ms
+    return score, (f"latency: {x.reason}; {pct} needs at least {lat:.1f} ms > {sla_ms:g} ms: relax sla.{pct}_ms to >= {math.ceil(lat)}, "
+                   "or allow a faster variant or instance type")
+
+
+def static_instances(peak_rps: float, cap: float, min_cap: int) -> int:
+    return max(min_cap, math.ceil(peak_rps / cap))
+
+
+def static_candidate(group, option, n_inst: int, index: TraceIndex, requests_month: float) -> Candidate:
+    hours = n_inst * C.MONTH_MINUTES / 60.0
+    monthly = option.price.monthly(hours)
+    h = index.n // 60
+    fixed_per_hour = option.price.fixed_usd / (C.MONTH_MINUTES / 60.0)
+    est = group.capacity
+    return Candidate(
+        variant=group.variant.name, platform=group.platform, region=option.region, instance_type=group.instance.name, spot=option.spot,
+        capacity_rps_per_instance=round(group.cap_rps, 3), capacity_provenance=est.provenance, autoscaling=None,
+        monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
+        cost_items=cost_items(option.price, hours),
+        simulation=Simulation(minutes=index.n, violation_minutes=0.0, peak_instances=n_inst, mean_instances=float(n_inst),
+                              utilisation=round(float(index.d.mean() / (n_inst * group.cap_rps)), 4),
+                              hourly_instances=[float(n_inst)] * h,
+                              hourly_cost_usd=[round(n_inst * option.price.unit_usd_per_instance_hour + fixed_per_hour, 6)] * h,
+                              billed_instance_hours=hours),
+        why_not=f"static: {n_inst} instances around the clock, enough for the peak minute ({index.d.max():.1f} req/s) at {group.cap_rps:.1f} req/s each",
+    )

@@ -1,0 +1,108 @@
+"""What a plan assumes, which of its numbers are estimates (and how uncertain), and what was left out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from toolkit.planner import costs as C
+from toolkit.planner import serverless as SL
+from toolkit.planner.dynamics import kubernetes_dynamics, sagemaker_dynamics
+
+
+def price_refs(plan) -> list:
+    """Every price the plan's figures use (chosen, runners-up, misses, baselines), once each."""
+    seen: dict[tuple, object] = {}
+    cands = [plan.chosen] + list(plan.runners_up) + list(plan.nearest_misses) + [plan.baselines.static_peak, plan.baselines.single_gpu_default]
+    for c in cands:
+        if c is None:
+            continue
+        for item in c.cost_items:
+            if item.price is not None:
+                seen.setdefault((item.price.sku, item.price.unit, item.price.usd), item.price)
+    return sorted(seen.values(), key=lambda r: (-r.age_days, r.sku))
+
+
+def assumptions(spec, catalog, cset, index, gpu_note: str, warnings: list[str]) -> list[str]:
+    sm, k8s = sagemaker_dynamics(), kubernetes_dynamics()
+    out = [
+        f"Traffic: {index.n:,} minutes at 1-minute resolution; costs and violation minutes are scaled to a 30-day month.",
+        f"Capacity per instance: the highest rate at which {spec.sla.percentile} <= {spec.sla.latency_ms:g} ms holds for requests of "
+        f"{spec.model.max_sequence_length} tokens (the spec's maximum: conservative for shorter text), never above saturation.",
+        "SLA violation: a minute whose demand exceeds in-service instances x capacity at the SLA rate.",
+        f"SageMaker target tracking on InvocationsPerInstance: target = capacity x safety factor x 60; scale out after {sm.out_window} "
+        f"breaching minutes, scale in after {sm.in_window} minutes below {sm.scale_in_ratio:.0%} of target; cooldowns "
+        f"{sm.scale_in_cooldown_s} s in / {sm.scale_out_cooldown_s} s out; a new instance serves {sm.startup_min} min after the decision "
+        f"({sm.startup_source}); instances are billed from launch.",
+        f"Kubernetes: HPA on requests per pod (one Triton pod per node) with a 10% tolerance band, {k8s.in_window}-minute scale-down "
+        f"stabilisation; new node + pod serves {k8s.startup_min} min after the decision ({k8s.startup_source}); "
+        f"{C.EKS_USD_PER_HOUR:g} $/h for a dedicated EKS control plane and one NLB ({C.NLB_USD_PER_HOUR:g} $/h) are included.",
+        f"Availability: at least {spec.sla.availability.min_instances} instance(s)"
+        + (" spread across zones" if spec.sla.availability.spread_across_zones else "")
+        + "; SageMaker Serverless is taken to meet this by itself (AWS runs it across zones).",
+        f"SageMaker data processing: {C.REQUEST_KB:g} KB in + {C.RESPONSE_KB.get(spec.model.task, 4.0):g} KB out per request; "
+        f"an ML storage volume of {C.SAGEMAKER_VOLUME_GB:g} GB per instance without local NVMe.",
+        f"Serverless: {SL.GB_PER_VCPU} GB of memory per vCPU, {SL.OVERHEAD_MS:g} ms invocation overhead, containers kept warm "
+        f"{SL.KEEP_WARM_MIN} min, cold start 5 s + model size at 100 MB/s; max concurrency chosen with 50% headroom over the busiest minute.",
+        "Spot nodes (when allowed) are priced at the lowest spot price seen; interruptions are not simulated.",
+        "Savings Plans, reserved capacity and the free tier are not applied.",
+    ]
+    if spec.targets.allow_spot is False and "kubernetes" in spec.targets.platforms:
+        out.append("Spot capacity is not allowed by the spec (targets.allow_spot: false).")
+    out.append(f"Prices: {catalog.source_note}")
+    out += [f"Note: {n}" for n in cset.notes]
+    if gpu_note:
+        out.append(f"Baseline single-GPU default: {gpu_note}.")
+    out += [f"Warning: {w}" for w in warnings]
+    return out
+
+
+def estimates(plan, cset) -> list[str]:
+    """Which of the chosen configuration's numbers are estimates and how uncertain they are."""
+    c = plan.chosen
+    out: list[str] = []
+    if c is None:
+        out.append("No configuration was feasible; the nearest misses' figures carry the same estimates as candidates would.")
+        return out
+    prov = c.capacity_provenance
+    if prov is not None and prov.source == "measured":
+        out.append(f"Capacity per instance {c.capacity_rps_per_instance or 0:g} req/s: measured ({prov.where}).")
+    elif prov is not None:
+        what = "Capacity per instance" if c.capacity_rps_per_instance is not None else "Serverless latency and service time"
+        band = f" (band {c.capacity_band_rps[0]:g}-{c.capacity_band_rps[1]:g} req/s)" if c.capacity_band_rps else ""
+        val = f" {c.capacity_rps_per_instance:g} req/s" if c.capacity_rps_per_instance is not None else ""
+        out.append(f"{what}{val}: estimated by {prov.model}, +/-{prov.uncertainty:.0%}{band}.")
+    if c.sensitivity:
+        s = c.sensitivity
+        verdict = "still meets" if s["meets_sla"] else "would miss"
+        out.append(f"At the low end of that band ({s['capacity_rps_per_instance']:g} req/s) the same policy gives "
+                   f"{s['violation_minutes']:g} violation minutes a month: it {verdict} the allowance of "
+                   f"{plan.sla['max_violation_minutes_per_month']:g}.")
+    out.append("Violation minutes, instance counts and instance-hours: simulated (a model of target tracking, see assumptions), "
+               "exact for the traffic given; real traffic differs.")
+    est_items = sorted({i.price.sku for i in c.cost_items if i.price is not None and i.price.source.startswith("estimate")})
+    if est_items:
+        out.append(f"Prices without a catalog row (list-price estimates): {', '.join(est_items)}.")
+    low = sorted({i.price.sku for i in c.cost_items if i.price is not None and i.price.confidence == "low"})
+    if low:
+        out.append(f"Low-confidence prices: {', '.join(low)}.")
+    stale = [p for p in plan.prices if p.age_days > 30]
+    if stale:
+        oldest = max(stale, key=lambda p: p.age_days)
+        out.append(f"{len(stale)} price(s) are older than 30 days (oldest: {oldest.sku}, {oldest.age_days:.0f} days); "
+                   "refresh with `leanserve prices refresh`.")
+    if any(i.component == "data-processed" for i in c.cost_items):
+        out.append("Data processed: estimated from request and response sizes (see assumptions).")
+    return out
+
+
+def excluded_summary(excluded, limit: int = 40) -> list[dict]:
+    """Exclusions grouped by variant, platform and kind of reason, with a count and an example."""
+    groups: dict[tuple, list] = defaultdict(list)
+    for x in excluded:
+        groups[(x.variant, x.platform, x.kind)].append(x)
+    out = []
+    for (variant, platform, kind), xs in sorted(groups.items()):
+        out.append({"variant": variant, "platform": platform, "kind": kind, "count": len(xs),
+                    "example": f"{xs[0].instance_type}: {xs[0].reason}",
+                    "instance_types": sorted({x.instance_type for x in xs if x.instance_type})[:12]})
+    return out[:limit]
