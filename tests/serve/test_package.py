@@ -52,15 +52,17 @@ def test_queue_delay_comes_from_the_sla(tiny, tmp_path):
 
     result = run_cli("--json", "package", tiny["variants"], "--variant", "onnx-int8", "--out", tmp_path / "p", "--spec", tiny["spec"])
     assert result.exit_code == 0, result.output
-    config = pbtxt.read(tmp_path / "p/model_repository/model/config.pbtxt")
-    # p95 ≤ 50 ms → a lone request waits at most 10% of it (5 ms) for others to batch with
-    assert config.dynamic_batching.max_queue_delay_microseconds == 5000
-    assert list(config.dynamic_batching.preferred_batch_size) == [4, 8, 16]
-    # the cheap helper models batch what is queued but never wait
+    # p95 ≤ 50 ms → a lone request waits at most 10% of it (5 ms) for batch-mates: 4 ms in the tokenizer
+    # (which pads each group it batches to one length), 1 ms in the model, none in pooling
     tok = pbtxt.read(tmp_path / "p/model_repository/tokenizer/config.pbtxt")
-    assert tok.HasField("dynamic_batching") and tok.dynamic_batching.max_queue_delay_microseconds == 0
-    data = json.loads(result.stdout)
-    assert data["manifest"]["batching"]["max_queue_delay_us"] == 5000
+    config = pbtxt.read(tmp_path / "p/model_repository/model/config.pbtxt")
+    pool = pbtxt.read(tmp_path / "p/model_repository/pooling/config.pbtxt")
+    assert tok.dynamic_batching.max_queue_delay_microseconds == 4000
+    assert config.dynamic_batching.max_queue_delay_microseconds == 1000
+    assert list(config.dynamic_batching.preferred_batch_size) == [4, 8, 16]
+    assert pool.HasField("dynamic_batching") and pool.dynamic_batching.max_queue_delay_microseconds == 0
+    batching = json.loads(result.stdout)["manifest"]["batching"]
+    assert (batching["budget_us"], batching["tokenizer_queue_delay_us"], batching["max_queue_delay_us"]) == (5000, 4000, 1000)
 
 
 def test_no_batching_and_instances(tiny, tmp_path):

@@ -79,6 +79,20 @@ def test_serve_text_in_embedding_out_then_clean_stop(tiny_package):
         batch = client.infer("ensemble", [inp]).as_numpy("embedding")
         assert np.abs(batch - want).max() <= 1e-4  # fp32: padding to the longest of the three changes nothing
         client.close()
+        # 12 concurrent clients: Triton merges their requests into batches and must hand each its own row
+        import concurrent.futures
+
+        def one(i):
+            c = httpclient.InferenceServerClient(info["http"].removeprefix("http://"))
+            x = httpclient.InferInput("TEXT", [1, 1], "BYTES")
+            x.set_data_from_numpy(np.array([[TEXTS[i % 3].encode()]], dtype=object))
+            row = c.infer("ensemble", [x]).as_numpy("embedding")[0]
+            c.close()
+            return i % 3, row
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            for k, row in pool.map(one, range(36)):
+                assert np.abs(row - want[k]).max() <= 1e-4
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -45,8 +45,8 @@ def package() -> None:
 @click.option("--instances", type=click.IntRange(1, 64), help="Model instances (default: one per two cores on CPU, one on GPU).")
 @click.option("--threads", type=click.IntRange(1, 256), help="Intra-op threads per CPU instance (default 2).")
 @click.option("--cores", type=click.IntRange(1, 1024), help="vCPUs of the machine the package is for (default: this machine's).")
-@click.option("--pad-to-multiple-of", type=click.IntRange(1, 512), default=32, show_default=True,
-              help="Pad token sequences to a multiple of this, so requests of similar length batch together.")
+@click.option("--pad-to-multiple-of", type=click.IntRange(1, 512), default=8, show_default=True,
+              help="Round padded sequence lengths up to a multiple of this (requests batched together share one length).")
 @click.option("--region", default="us-east-1", show_default=True, help="sagemaker: region of the SageMaker Triton image registry.")
 @click.option("--allow-rejected", is_flag=True, help="Package a variant compress rejected (below the quality floor).")
 @click.option("--build", "do_build", is_flag=True, help="Then run `docker build` on the context (needs a Docker engine).")
@@ -86,8 +86,9 @@ def build(variants_dir, variant, target, out, spec_file, device, max_batch_size,
         click.echo(f"  models: {', '.join(m.models.values())}; clients call '{m.ensemble}' with {m.input_name} (TYPE_STRING) → {m.output_name}")
         click.echo(f"  model instances: {m.instance_count} × {m.instance_kind}" + (f", {m.threads_per_instance} threads each" if m.instance_kind == "KIND_CPU" else ""))
         if b.enabled:
-            click.echo(f"  dynamic batching: max batch {b.max_batch_size}, preferred {b.preferred_batch_sizes}, "
-                       f"max queue delay {b.max_queue_delay_us} µs" + (f" (10% of the {m.sla.percentile} SLA of {m.sla.latency_ms:g} ms, capped at 10 ms)" if m.sla else ""))
+            click.echo(f"  dynamic batching: max batch {b.max_batch_size}, preferred {b.preferred_batch_sizes}; a request waits at most "
+                       f"{b.budget_us} µs for batch-mates" + (f" (10% of the {m.sla.percentile} SLA of {m.sla.latency_ms:g} ms, capped at 10 ms)" if m.sla else "")
+                       + f": {b.tokenizer_queue_delay_us} µs in the tokenizer, {b.max_queue_delay_us} µs in the model")
         else:
             click.echo(f"  dynamic batching: off (max batch {b.max_batch_size})")
         click.echo(f"  image: FROM {m.image}")

@@ -39,7 +39,7 @@ class PackageOptions:
     instances: int | None = None  # model instances (default: one per two cores on CPU, one per GPU)
     threads: int | None = None  # intra-op threads per CPU instance (default 2)
     cores: int | None = None  # vCPUs of the machine the package is for (default: this machine's)
-    pad_to_multiple_of: int = 32
+    pad_to_multiple_of: int = 8
     region: str = "us-east-1"  # region of the SageMaker image registry
     allow_rejected: bool = False
 
@@ -176,9 +176,10 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
         tokenizer_outputs.append(TensorSig("attention_mask", "TYPE_INT64", (-1, -1), ("batch", "seq")))
 
     sla = spec.spec.sla if spec is not None else None
-    batching = configs.batching_for(sla.latency_ms if sla else None, options.max_batch_size, options.batching)
-    if sla is None:
-        warnings.append(f"no --spec: dynamic batching waits at most {batching.max_queue_delay_us} us (default, not derived from an SLA)")
+    plan = configs.batching_plan(sla.latency_ms if sla else None, options.max_batch_size, options.batching)
+    batching = plan.model
+    if sla is None and plan.enabled:
+        warnings.append(f"no --spec: dynamic batching may delay a request by at most {plan.budget_us} µs (default, not derived from an SLA)")
     if device == "cpu":
         placement = configs.cpu_placement(options.cores or os.cpu_count() or 1, options.instances, options.threads)
     else:
@@ -203,12 +204,12 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
         shutil.copyfile(tok_json, tok_dir / "1" / "tokenizer.json")
         shutil.rmtree(tmp / ".tokenizer-work", ignore_errors=True)
         shutil.copyfile(TOKENIZER_SOURCE, tok_dir / "1" / "model.py")
-        _write_config(tok_dir, configs.tokenizer_config(tokenizer_outputs, configs.helper_batching(batching), variants.max_sequence_length,
+        _write_config(tok_dir, configs.tokenizer_config(tokenizer_outputs, plan.tokenizer, variants.max_sequence_length,
                                                         options.pad_to_multiple_of, pad_id))
         models = {"tokenizer": configs.TOKENIZER, "model": configs.MODEL, "ensemble": configs.ENSEMBLE}
         if variants.task == "feature-extraction":
             mask = next(t for t in tokenizer_outputs if t.name == "attention_mask")
-            _write_config(repo / configs.POOLING, configs.pooling_config(result, mask, configs.helper_batching(batching)))
+            _write_config(repo / configs.POOLING, configs.pooling_config(result, mask, plan.pooling))
             (repo / configs.POOLING / "1").mkdir(parents=True)
             shutil.copyfile(POOLING_SOURCE, repo / configs.POOLING / "1" / "model.py")
             models["pooling"] = configs.POOLING
@@ -242,9 +243,10 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
             ensemble=configs.ENSEMBLE,
             models=models,
             output_name=output_name,
-            batching=BatchingInfo(enabled=batching.enabled, max_batch_size=batching.max_batch_size,
-                                  preferred_batch_sizes=list(batching.preferred_batch_sizes) if batching.enabled else [],
-                                  max_queue_delay_us=batching.max_queue_delay_us),
+            batching=BatchingInfo(enabled=plan.enabled, max_batch_size=plan.max_batch_size,
+                                  preferred_batch_sizes=list(batching.preferred_batch_sizes) if plan.enabled else [],
+                                  max_queue_delay_us=batching.max_queue_delay_us,
+                                  tokenizer_queue_delay_us=plan.tokenizer.max_queue_delay_us, budget_us=plan.budget_us),
             instance_kind=placement.kind,
             instance_count=placement.count,
             threads_per_instance=placement.threads,

@@ -18,38 +18,56 @@ TEXT_INPUT = "TEXT"
 TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_PLATFORM = "onnxruntime_onnx"
 
-#: A lone request may wait at most this fraction of the SLA latency for others to batch with.
+#: A lone request may wait at most this fraction of the SLA latency, in all, for batch-mates ...
 QUEUE_DELAY_SLA_FRACTION = 0.1
 #: ... and never more than this, however loose the SLA.
 QUEUE_DELAY_CAP_MS = 10.0
-#: Without an SLA (no --spec), this delay is used.
+#: Without an SLA (no --spec), this budget is used.
 DEFAULT_QUEUE_DELAY_MS = 2.0
+#: Share of the budget spent in the tokenizer, which groups requests and pads each group to one
+#: length (Triton batches only equal shapes); the rest lets the model catch a group as it arrives.
+TOKENIZER_SHARE = 0.8
 
 
 @dataclass(frozen=True)
 class Batching:
+    """Dynamic batching of one model."""
+
     enabled: bool
     max_batch_size: int
     preferred_batch_sizes: tuple[int, ...]
     max_queue_delay_us: int
 
 
-def batching_for(sla_ms: float | None, max_batch_size: int, enabled: bool = True) -> Batching:
-    """Dynamic batching derived from the SLA: queue delay = min(10% of the SLA latency, 10 ms)."""
+@dataclass(frozen=True)
+class BatchingPlan:
+    """Dynamic batching of the whole pipeline, derived from the SLA."""
+
+    enabled: bool
+    max_batch_size: int
+    budget_us: int
+    tokenizer: Batching
+    model: Batching
+    pooling: Batching
+
+
+def batching_plan(sla_ms: float | None, max_batch_size: int, enabled: bool = True) -> BatchingPlan:
+    """Budget = min(10% of the SLA latency, 10 ms): 80% waited in the tokenizer, 20% in the model, 0 in pooling."""
     if max_batch_size < 1:
         raise ModelError("max batch size must be at least 1", hint="pass --max-batch-size 1 or more")
-    delay_ms = DEFAULT_QUEUE_DELAY_MS if sla_ms is None else min(QUEUE_DELAY_SLA_FRACTION * sla_ms, QUEUE_DELAY_CAP_MS)
+    on = enabled and max_batch_size > 1
+    budget_ms = DEFAULT_QUEUE_DELAY_MS if sla_ms is None else min(QUEUE_DELAY_SLA_FRACTION * sla_ms, QUEUE_DELAY_CAP_MS)
+    budget_us = int(round(budget_ms * 1000))
+    tok_us = int(round(budget_us * TOKENIZER_SHARE))
     preferred = tuple(b for b in (4, 8, 16, 32, 64, 128) if b <= max_batch_size)
-    return Batching(enabled and max_batch_size > 1, max_batch_size, preferred, int(round(delay_ms * 1000)))
-
-
-def helper_batching(batching: Batching) -> Batching:
-    """Batching of the tokenizer and pooling models: merge what is already queued, never wait.
-
-    Only the ONNX model waits up to the SLA-derived delay; if the cheap helpers waited too, a lone
-    request would pay the delay three times.
-    """
-    return Batching(batching.enabled, batching.max_batch_size, (), 0)
+    return BatchingPlan(
+        enabled=on,
+        max_batch_size=max_batch_size,
+        budget_us=budget_us,
+        tokenizer=Batching(on, max_batch_size, (), tok_us),
+        model=Batching(on, max_batch_size, preferred, budget_us - tok_us),
+        pooling=Batching(on, max_batch_size, (), 0),
+    )
 
 
 @dataclass(frozen=True)

