@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli.output import emit, progress, settings, warn
+from toolkit.cli.output import emit, log, progress, settings, warn
 
 EPILOG = """\b
 Examples:
@@ -42,6 +42,7 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
     baselines (static provisioning for peak; ml.g5.xlarge with AWS's default target tracking),
     and writes plan.json.
     """
+    import sys
     from pathlib import Path
 
     from toolkit.artifacts import save_artifact
@@ -53,14 +54,16 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
         vp = Path(variants_path)
         out_path = str((vp if vp.is_dir() else vp.parent) / "plan.json")
     stages = ["traffic", "candidates", "search", "details", "baselines", "explain"]
-    with progress() as bar:
-        task = bar.add_task("planning", total=len(stages))
+    if sys.stderr.isatty():  # a progress display only where someone watches it
+        with progress() as bar:
+            task = bar.add_task("planning", total=len(stages))
 
-        def on_stage(name: str) -> None:
-            bar.update(task, completed=stages.index(name), description=f"planning: {name}")
+            def on_stage(name: str) -> None:
+                bar.update(task, completed=stages.index(name), description=f"planning: {name}")
 
-        result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage)
-        bar.update(task, completed=len(stages))
+            result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage)
+    else:
+        result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=lambda s: log(f"planning: {s}", 1))
     p = result.plan
     save_artifact(p, out_path)
     for w in result.warnings:

@@ -131,7 +131,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     stage("details")
     ranked = ledger.ranking()[:top]
     outcomes = {ci: _outcome(ledger, evaluator, ci) for ci in ranked if ledger.configs[ci].kind == "instance"}
-    scheduling, outcomes, cost_override = _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget)
+    scheduling, outcomes, cost_override = _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget, m0)
     cost_of = lambda ci: cost_override.get(ci, float(ledger.cost[ci]))  # noqa: E731
     ranked = sorted(ranked, key=lambda ci: (cost_of(ci), ci))
 
@@ -192,7 +192,7 @@ def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int) -> InstanceOutcome:
     return InstanceOutcome(g, g.options[int(ledger.region_choice[ci])], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]))
 
 
-def _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget):
+def _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget, m0):
     """Try daily scheduled floors on top of target tracking for the top instance configurations."""
     if not outcomes:
         return ({"periodic": periodic, "daily_autocorrelation": round(autocorr, 3), "compared": False,
@@ -212,7 +212,7 @@ def _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, 
         rows = []
         for frac in FRACTIONS:
             for sf in SAFETY_FACTORS:
-                rows.append((frac, sf, build_schedule(profile, g.cap_rps, frac, pol.min_capacity, pol.max_capacity, g.dynamics.startup_min)))
+                rows.append((frac, sf, build_schedule(profile, g.cap_rps, frac, m0, pol.max_capacity, g.dynamics.startup_min)))
         width = max(len(r[2]) for r in rows)
         tod = np.full((len(rows), width), -1, dtype=np.int64)
         floor = np.zeros((len(rows), width), dtype=np.int64)
@@ -221,7 +221,7 @@ def _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, 
                 tod[i, j], floor[i, j] = m, f
         k = len(rows)
         csf = np.asarray([g.cap_rps * sf for _, sf, _ in rows])
-        lanes = lanes_from_arrays(csf, np.full(k, g.cap_rps), np.full(k, pol.min_capacity), np.full(k, pol.max_capacity),
+        lanes = lanes_from_arrays(csf, np.full(k, g.cap_rps), np.full(k, m0), np.full(k, pol.max_capacity),
                                   [g.dynamics], np.zeros(k, dtype=np.int64), schedule=(tod, floor))
         log = run_events(index, lanes)
         viol, _ = measure_events(index, lanes, log, np.arange(k))
@@ -245,7 +245,7 @@ def _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, 
             entry["adopted"] = bool(adopted)
             if adopted and (budget is None or s_cost <= budget):
                 frac, sf, sched = rows[best_row]
-                outcomes[ci] = InstanceOutcome(g, out.option, Policy(sf, pol.min_capacity, pol.max_capacity, g.cap_rps * sf * 60.0),
+                outcomes[ci] = InstanceOutcome(g, out.option, Policy(sf, m0, pol.max_capacity, g.cap_rps * sf * 60.0),
                                                lanes, log, best_row, float(viol[best_row]), schedule=sched)
                 override[ci] = s_cost
             results.append(entry)
@@ -348,8 +348,8 @@ def _nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, 
             scored.append((best[0], best[1], c.index, ("instance", c, best)))
     for i, x in enumerate(cset.excluded):
         if x.kind == "latency" and x.latency_ms:
-            score, why = latency_miss(x, spec.sla.latency_ms, spec.sla.percentile)
-            scored.append((score, 0.0, len(ledger.configs) + i, ("latency", x, why)))
+            score, why = latency_miss(x, spec.sla.latency_ms, spec.sla.percentile, budget)
+            scored.append((score, x.min_monthly_usd or 0.0, len(ledger.configs) + i, ("latency", x, why)))
     scored.sort(key=lambda t: (t[0], t[1], t[2]))
     out: list[Candidate] = []
     for score, cost, _, (kind, obj, info) in scored[:top]:
@@ -364,9 +364,11 @@ def _nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, 
             out.append(instance_candidate(o, index, mf, cset.requests_per_month, feasible=False, why=why))
         else:
             x = obj
-            out.append(Candidate(variant=x.variant, platform=x.platform, region=spec.targets.regions[0],
+            cost = x.min_monthly_usd or 0.0
+            out.append(Candidate(variant=x.variant, platform=x.platform, region=x.region or spec.targets.regions[0],
                                  instance_type=x.instance_type if x.platform != "sagemaker-serverless" else None,
-                                 capacity_rps_per_instance=0.0, monthly_cost_usd=0.0, cost_per_million_requests_usd=0.0,
+                                 capacity_rps_per_instance=0.0, monthly_cost_usd=round(cost, 6),
+                                 cost_per_million_requests_usd=round(cost / (cset.requests_per_month / 1e6), 6) if cset.requests_per_month else 0.0,
                                  simulation=Simulation(minutes=index.n, violation_minutes=float(C.MONTH_MINUTES), peak_instances=0,
                                                        mean_instances=0.0, utilisation=0.0),
                                  feasible=False, why_not=info))

@@ -10,7 +10,7 @@ import numpy as np
 from toolkit.artifacts.plan import Autoscaling, Candidate, CostItem, ScheduledAction, Serverless, Simulation
 from toolkit.planner import costs as C
 from toolkit.planner.grid import Policy
-from toolkit.planner.schedule import cron
+from toolkit.planner.schedule import actions, clock, cron
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
 
 METRIC = {"sagemaker-realtime": "SageMakerVariantInvocationsPerInstance", "kubernetes": "triton_requests_per_minute_per_pod"}
@@ -78,8 +78,8 @@ def instance_candidate(out: InstanceOutcome, index: TraceIndex, month_factor: fl
     dyn = g.dynamics
     sched = []
     if out.schedule:
-        sched = [ScheduledAction(name=f"floor-{i}-{m // 60:02d}{m % 60:02d}utc", schedule=cron(m), min_capacity=f, max_capacity=pol.max_capacity)
-                 for i, (m, f) in enumerate(out.schedule)]
+        sched = [ScheduledAction(name=f"min-{f}-at-{clock(m)}-utc", schedule=cron(m), min_capacity=f, max_capacity=pol.max_capacity)
+                 for m, f in actions(out.schedule)]
     auto = Autoscaling(
         min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=METRIC[g.platform], target_value=round(pol.target_value, 3),
         safety_factor=pol.safety_factor, scale_in_cooldown_s=dyn.scale_in_cooldown_s, scale_out_cooldown_s=dyn.scale_out_cooldown_s,
@@ -195,11 +195,17 @@ def miss_reason(viol_month: float, allowance: float, cost: float, budget: float 
     return score, "; ".join(parts)
 
 
-def latency_miss(x, sla_ms: float, pct: str) -> tuple[float, str]:
+def latency_miss(x, sla_ms: float, pct: str, budget: float | None) -> tuple[float, str]:
+    """A candidate that cannot meet the latency target at any load: by how much, and its least cost against the budget."""
     lat = x.latency_ms
     score = (lat - sla_ms) / sla_ms
-    return score, (f"latency: {x.reason}; {pct} needs at least {lat:.1f} ms > {sla_ms:g} ms: relax sla.{pct}_ms to >= {math.ceil(lat)}, "
-                   "or allow a faster variant or instance type")
+    text = (f"latency: {x.reason}; {pct} needs at least {lat:.1f} ms > {sla_ms:g} ms: relax sla.{pct}_ms to >= {math.ceil(lat)}, "
+            "or allow a faster variant or instance type")
+    cost = x.min_monthly_usd
+    if budget is not None and cost is not None and cost > budget:
+        score = max(score, (cost - budget) / budget)
+        text += f"; it would also cost at least ${cost:,.2f} a month > budget ${budget:,.2f}: raise budget.max_monthly_usd to >= {math.ceil(cost)}"
+    return score, text
 
 
 def static_instances(peak_rps: float, cap: float, min_cap: int) -> int:

@@ -10,6 +10,7 @@ on-demand for Kubernetes) is an *option* of the group with its own prices. Serve
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,6 +75,8 @@ class Excluded:
     reason: str
     latency_ms: float | None = None  # batch-1 latency at the SLA percentile when the SLA is unreachable
     kind: str = "hardware"  # hardware | latency | price | memory
+    min_monthly_usd: float | None = None  # latency misses: the least it would cost (min instances all month)
+    region: str | None = None
 
 
 @dataclass
@@ -234,6 +237,7 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                          + (" (Kubernetes takes EC2 names without 'ml.')" if platform == "kubernetes" else ""))
 
     cache: dict[tuple[str, str], object] = {}
+    price_cache: dict[tuple, object] = {}  # prices do not depend on the variant
     groups: list[Group] = []
     items = sorted(where.items())
     for v in variants:
@@ -250,16 +254,22 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
             cap = min(est.max_rps_at_sla, est.saturation_rps) * factor
             if cap <= 0:
                 lat1 = est.latency_ms_by_batch.get(1)
+                cost, where_ = _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task, notes, price_cache)
                 excluded.append(Excluded(v.name, platform, iname, "; ".join(est.notes) or f"{pct} above {sla_ms:g} ms even at batch 1",
-                                         latency_ms=_latency_at_percentile(lat1, pct), kind="latency"))
+                                         latency_ms=_latency_at_percentile(lat1, pct), kind="latency", min_monthly_usd=cost, region=where_))
                 continue
             g = Group(len(groups), v, platform, info, est, cap, dynamics_for(platform), capacity_note=factor_note)
             for region in regions:
                 for spot in ((False, True) if platform == "kubernetes" and targets.allow_spot else (False,)):
-                    try:
-                        pm = instance_price_model(platform, info, region, spot, catalog, requests_month, task, spec.name, notes)
-                    except InputError as exc:
-                        excluded.append(Excluded(v.name, platform, iname, exc.message, kind="price"))
+                    pkey = (platform, iname, region, spot)
+                    if pkey not in price_cache:
+                        try:
+                            price_cache[pkey] = instance_price_model(platform, info, region, spot, catalog, requests_month, task, spec.name, notes)
+                        except InputError as exc:
+                            price_cache[pkey] = exc
+                    pm = price_cache[pkey]
+                    if isinstance(pm, InputError):
+                        excluded.append(Excluded(v.name, platform, iname, pm.message, kind="price"))
                         continue
                     g.options.append(Option(region, spot, pm))
             if g.options:
@@ -281,15 +291,37 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                     excluded.append(Excluded(v.name, "sagemaker-serverless", f"{mem} MB", est, kind="memory" if "memory" in est else "hardware"))
                     continue
                 if est.latency_ms > sla_ms:
+                    rates = catalog.serverless_rates(regions[0])
+                    gb_s = requests_month * math.ceil(est.service_ms) / 1000.0 * mem / 1024.0
+                    cost = gb_s * rates.usd_per_gb_second.usd + C.data_gb_per_month(requests_month, task) * rates.usd_per_gb_processed.usd
                     excluded.append(Excluded(v.name, "sagemaker-serverless", f"{mem} MB",
                                              f"estimated {pct} {est.latency_ms:.1f} ms > {sla_ms:g} ms ({est.service_ms:.1f} ms compute + overhead)",
-                                             latency_ms=est.latency_ms, kind="latency"))
+                                             latency_ms=est.latency_ms, kind="latency", min_monthly_usd=cost, region=regions[0]))
                     continue
                 sim = simulate_serverless(demand, est, pct)
                 for region in regions:
                     pm = serverless_price_model(region, catalog, sim.gb_seconds * month_factor, requests_month, task, spec.name)
                     serverless.append(ServerlessOption(v, region, est, sim, pm, pm.fixed_usd))
     return CandidateSet(groups, serverless, excluded, notes, requests_month)
+
+
+def _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task, notes, price_cache) -> tuple[float | None, str | None]:
+    """The least an instance type costs a month: the availability minimum around the clock, cheapest region."""
+    best = (None, None)
+    hours = spec.sla.availability.min_instances * C.MONTH_MINUTES / 60.0
+    for region in regions:
+        key = (platform, info.name, region, False)
+        if key not in price_cache:
+            try:
+                price_cache[key] = instance_price_model(platform, info, region, False, catalog, requests_month, task, spec.name, notes)
+            except InputError as exc:
+                price_cache[key] = exc
+        pm = price_cache[key]
+        if not isinstance(pm, InputError):
+            cost = pm.monthly(hours)
+            if best[0] is None or cost < best[0]:
+                best = (cost, region)
+    return best
 
 
 def _latency_at_percentile(lat_batch1_ms: float | None, pct: str) -> float | None:

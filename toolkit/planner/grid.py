@@ -4,7 +4,8 @@ A *lane* is one group under one policy; lane id = ``gid * len(GRID) + policy ind
 of a lane is AWS's formula, ``capacity at the SLA x safety factor x 60`` invocations per instance per
 minute. Min capacity starts at the spec's availability minimum; max capacity is either exactly what
 the peak minute needs at the SLA rate ("peak": stop adding instances there) or what target tracking
-would reach at the peak ("headroom").
+would reach at the peak ("headroom"). One more policy per group is static provisioning for the peak
+(min = max = what the peak minute needs), so a plan never costs more than the static baseline.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from toolkit.planner.simulate import Lanes
 SAFETY_FACTORS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.4, 0.3)
 MIN_OFFSETS = (0, 1, 2)
 MAX_MODES = ("peak", "headroom")
-GRID = [(sf, off, mode) for sf in SAFETY_FACTORS for off in MIN_OFFSETS for mode in MAX_MODES]
+STATIC = -1  # min offset meaning "min = max = what the peak needs"
+GRID = [(sf, off, mode) for sf in SAFETY_FACTORS for off in MIN_OFFSETS for mode in MAX_MODES] + [(SAFETY_FACTORS[0], STATIC, "peak")]
 G = len(GRID)
 _SF = np.asarray([g[0] for g in GRID])
 _OFF = np.asarray([g[1] for g in GRID], dtype=np.int64)
 _PEAK_MODE = np.asarray([g[2] == "peak" for g in GRID])
+_STATIC = _OFF == STATIC
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,9 @@ class LaneSpace:
         gid, p = self.split(lanes)
         cap = self.cap[gid]
         csf = cap * _SF[p]
-        m = self.m0 + _OFF[p]
         peak_need = np.maximum(1, np.ceil(self.peak / cap)).astype(np.int64)
         head_need = np.maximum(1, np.ceil(self.peak / csf)).astype(np.int64)
+        m = np.where(_STATIC[p], np.maximum(self.m0, peak_need), self.m0 + np.maximum(_OFF[p], 0))
         M = np.maximum(m, np.where(_PEAK_MODE[p], peak_need, head_need))
         return {"gid": gid, "policy": p, "cap": cap, "csf": csf, "min": m, "max": M, "dyn": self.dyn_idx[gid]}
 

@@ -5,6 +5,11 @@ at least :data:`PERIODIC_AUTOCORR`. For such traffic a daily schedule of minimum
 from the hour-of-day profile: for every hour, ``fraction`` x the 95th percentile (over days) of that
 hour's busiest minute, in instances at the SLA rate; each change is scheduled ``startup`` minutes early
 so the instances are in service when the hour starts. Target tracking still runs above the floor.
+
+Times: the simulation applies an action at the *end* of its minute ``m`` (like every decision), so it
+is due on the clock at ``m + 1`` (see :func:`cron`), and an instance it launches serves from
+``m + 1 + startup``; to be in service at the start of hour ``h`` the action is placed at
+``60 h - startup - 1``.
 """
 
 from __future__ import annotations
@@ -41,12 +46,12 @@ def hourly_profile(demand: np.ndarray, quantile: float = 0.95) -> np.ndarray:
     return np.quantile(hours, quantile, axis=0)
 
 
-def build_schedule(profile: np.ndarray, cap: float, fraction: float, min_cap: int, max_cap: int, lead_min: int) -> list[tuple[int, int]]:
+def build_schedule(profile: np.ndarray, cap: float, fraction: float, min_cap: int, max_cap: int, startup_min: int) -> list[tuple[int, int]]:
     """Daily (minute of day, floor) actions, starting at minute 0, merged where the floor does not change."""
     floors = [min(max_cap, max(min_cap, math.ceil(fraction * p / cap))) for p in profile]
     actions = {}
     for h, f in enumerate(floors):
-        actions[(h * 60 - lead_min) % 1440] = f
+        actions[(h * 60 - startup_min - 1) % 1440] = f
     # the floor in force at minute 0 is the last action at or before it (wrapping from yesterday)
     times = sorted(actions)
     at0 = actions[0] if 0 in actions else actions[times[-1]]
@@ -59,7 +64,18 @@ def build_schedule(profile: np.ndarray, cap: float, fraction: float, min_cap: in
     return merged
 
 
+def clock(minute_of_day: int) -> str:
+    """Clock time (UTC, HHMM) at which an action applied at the end of ``minute_of_day`` is due."""
+    h, m = divmod((minute_of_day + 1) % 1440, 60)
+    return f"{h:02d}{m:02d}"
+
+
 def cron(minute_of_day: int) -> str:
-    """Application Auto Scaling's cron form (UTC, every day)."""
-    h, m = divmod(minute_of_day, 60)
+    """Application Auto Scaling's cron form (UTC, every day) of an action applied at the end of ``minute_of_day``."""
+    h, m = divmod((minute_of_day + 1) % 1440, 60)
     return f"cron({m} {h} * * ? *)"
+
+
+def actions(schedule: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The actions to deploy: the minute-0 entry only restates the previous day's last floor, so it is dropped."""
+    return [a for a in schedule if a[0] != 0] if len(schedule) > 1 else []

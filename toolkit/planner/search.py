@@ -207,7 +207,7 @@ class FastStrategy:
     def propose(self) -> np.ndarray | None:
         self.calls += 1
         t = self.ledger.threshold(self.top)
-        if np.isinf(t):
+        if self.calls == 1 or np.isinf(t):
             # fewer than N feasible configurations so far: evaluate the next few groups by bound, doubling each round
             todo = self.group_order[~self.expanded[self.group_order]]
             if not todo.size:

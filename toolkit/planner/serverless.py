@@ -115,8 +115,6 @@ def simulate_serverless(demand: np.ndarray, est: ServerlessEstimate, sla_percent
     Max concurrency costs nothing by itself: the smallest setting that leaves 50% headroom over the
     busiest minute is chosen (a smaller limit only caps a runaway client).
     """
-    from toolkit.planner.simulate import rolling_max
-
     d = np.asarray(demand, dtype=float)
     need = concurrency_needed(d, est.service_ms)
     peak = int(need.max()) if need.size else 0
@@ -124,7 +122,11 @@ def simulate_serverless(demand: np.ndarray, est: ServerlessEstimate, sla_percent
         want = math.ceil(peak * 1.5) if peak else 1
         max_concurrency = next((m for m in MAX_CONCURRENCY if m >= want), MAX_CONCURRENCY[-1])
     served = np.minimum(need, max_concurrency)
-    warm_prev = np.concatenate([[served[0]], rolling_max(served, KEEP_WARM_MIN)[:-1]]).astype(np.int64)
+    # containers busy in any of the previous KEEP_WARM_MIN minutes are still warm (minute 0: assume warmed up)
+    warm_prev = np.full(served.size, served[0], dtype=np.int64)
+    for lag in range(1, KEEP_WARM_MIN + 1):
+        if lag < served.size:
+            np.maximum(warm_prev[lag:], served[:-lag], out=warm_prev[lag:])
     cold = np.maximum(served - warm_prev, 0)
     tail = 1.0 - {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}[sla_percentile]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -85,8 +85,7 @@ class TraceIndex:
         self.width = self.n + 1 + self.pad
         self._rmin: dict[int, np.ndarray] = {}
         self._rmax: dict[int, np.ndarray] = {}
-        self._tables: dict[tuple[str, int], np.ndarray] = {}
-        self._level_cache: dict[tuple, tuple[list[np.ndarray], dict]] = {}
+        self._level_cache: tuple[list[np.ndarray], dict] | None = None
         self._range_max: np.ndarray | None = None
 
     def rmin(self, w: int) -> np.ndarray:
@@ -99,13 +98,9 @@ class TraceIndex:
             self._rmax[w] = rolling_max(self.d, w)
         return self._rmax[w]
 
-    def table(self, kind: str, w: int) -> np.ndarray:
-        """'out' tables search rolling minima upward; 'in' tables search rolling maxima downward (negated)."""
-        key = (kind, w)
-        if key not in self._tables:
-            x = self.rmin(w) if kind == "out" else -self.rmax(w)
-            self._tables[key] = _sparse_max_table(x, self.levels, self.pad)
-        return self._tables[key]
+    def series(self, kind: str, w: int) -> np.ndarray:
+        """'out' searches rolling minima upward; 'in' searches rolling maxima downward (negated)."""
+        return self.rmin(w) if kind == "out" else -self.rmax(w)
 
     def range_max(self) -> np.ndarray:
         """Sparse table of block maxima of the demand: table[j, i] = max(d[i : i + 2**j])."""
@@ -114,14 +109,32 @@ class TraceIndex:
         return self._range_max
 
     def levels_for(self, keys: list[tuple[str, int]]) -> tuple[list[np.ndarray], dict]:
-        """Per lifting level, the requested tables side by side; and each table's column offset."""
-        ck = tuple(sorted(set(keys)))
-        if ck not in self._level_cache:
-            tables = [self.table(*key) for key in ck]
-            per_level = [np.concatenate([t[j] for t in tables]) for j in range(self.levels + 1)]
-            offsets = {key: i * self.width for i, key in enumerate(ck)}
-            self._level_cache[ck] = (per_level, offsets)
-        return self._level_cache[ck]
+        """Per lifting level, the requested series' block-maxima side by side; and each series' offset.
+
+        Level j holds max(x[i : i + 2**j]) for each series padded with -inf. All series are built in one
+        pass over the concatenation: a block read past one series' end stays inside its padding for every
+        start before that end (the padding is at least 2**levels long), and answers at or past the end
+        mean "none" anyway. A build is reused for any subset of its series.
+        """
+        want = set(keys)
+        if self._level_cache and want <= set(self._level_cache[1]):
+            return self._level_cache
+        ck = sorted(want | set(self._level_cache[1] if self._level_cache else {}))
+        w = self.width
+        flat = np.empty(len(ck) * w)
+        for i, key in enumerate(ck):
+            flat[i * w : i * w + self.n] = self.series(*key)
+            flat[i * w + self.n : (i + 1) * w] = -np.inf
+        per_level = [flat]
+        for j in range(1, self.levels + 1):
+            half = 1 << (j - 1)
+            prev = per_level[-1]
+            cur = np.empty_like(prev)
+            np.maximum(prev[:-half], prev[half:], out=cur[:-half])
+            cur[-half:] = prev[-half:]
+            per_level.append(cur)
+        self._level_cache = (per_level, {key: i * w for i, key in enumerate(ck)})
+        return self._level_cache
 
 
 def first_above(per_level: list[np.ndarray], idx: np.ndarray, thr: np.ndarray) -> np.ndarray:
