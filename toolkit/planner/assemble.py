@@ -161,23 +161,29 @@ def _compute_text(c: Candidate, amount: float) -> str:
 
 
 def why_lost(c: Candidate, chosen: Candidate) -> str:
-    """One line: how much more it costs, and which part of the bill makes the difference."""
+    """One line: how much more it costs, and which parts of the bill make the difference (largest first)."""
     delta = c.monthly_cost_usd - chosen.monthly_cost_usd
     if delta <= 0.005:
         return "same monthly cost as the chosen; ranked after it by enumeration order"
     pct = delta / chosen.monthly_cost_usd if chosen.monthly_cost_usd else 0.0
     a, b = _by_component(c), _by_component(chosen)
-    ca, cb = sum(a.get(k, 0.0) for k in COMPUTE), sum(b.get(k, 0.0) for k in COMPUTE)
-    head = f"${delta:,.2f}/month more than the chosen (+{pct:.1%})"
-    others = sorted(((a.get(k, 0.0) - b.get(k, 0.0), k) for k in (set(a) | set(b)) - set(COMPUTE)), reverse=True)
-    if ca - cb >= (others[0][0] if others else 0.0):
-        detail = f"compute {_compute_text(c, ca)} vs {_compute_text(chosen, cb)}"
-    else:
-        d, k = others[0]
-        detail = f"{LABEL.get(k, k)} ${a.get(k, 0.0):,.2f} vs ${b.get(k, 0.0):,.2f}"
+    parts = [(sum(a.get(k, 0.0) for k in COMPUTE) - sum(b.get(k, 0.0) for k in COMPUTE), "compute")]
+    parts += [(a.get(k, 0.0) - b.get(k, 0.0), k) for k in (set(a) | set(b)) - set(COMPUTE)]
+    parts = sorted((p for p in parts if p[0] > 0.005), reverse=True)
+    shown, covered = [], 0.0
+    for d, k in parts:
+        if k == "compute":
+            ca, cb = sum(a.get(x, 0.0) for x in COMPUTE), sum(b.get(x, 0.0) for x in COMPUTE)
+            shown.append(f"compute {_compute_text(c, ca)} vs {_compute_text(chosen, cb)}")
+        else:
+            shown.append(f"{LABEL.get(k, k)} ${a.get(k, 0.0):,.2f} vs ${b.get(k, 0.0):,.2f}")
+        covered += d
+        if covered >= 0.8 * delta or len(shown) == 3:
+            break
+    detail = "; ".join(shown)
     if c.simulation.violation_minutes > chosen.simulation.violation_minutes:
         detail += f"; also more violation minutes ({c.simulation.violation_minutes:.0f} vs {chosen.simulation.violation_minutes:.0f})"
-    return f"{head}: {detail}"
+    return f"${delta:,.2f}/month more than the chosen (+{pct:.1%}): {detail}"
 
 
 def miss_reason(viol_month: float, allowance: float, cost: float, budget: float | None) -> tuple[float, str]:

@@ -7,19 +7,21 @@ from toolkit.planner.assemble import short_name
 
 def _config(c) -> str:
     if c.serverless:
-        return f"{c.variant} · serverless {c.serverless.memory_mb} MB, max conc {c.serverless.max_concurrency} · {c.region}"
+        return f"{c.variant} · serverless {c.serverless.memory_mb} MB, max concurrency {c.serverless.max_concurrency}"
     a = c.autoscaling
+    plat = {"sagemaker-realtime": "sagemaker", "kubernetes": "k8s"}.get(c.platform, c.platform)
+    if c.capacity_rps_per_instance == 0:
+        return f"{c.variant} · {plat} {c.instance_type or ''} (cannot meet the latency)"
     scale = f"{a.min_capacity}-{a.max_capacity}" if a and a.min_capacity != a.max_capacity else str(a.min_capacity if a else c.simulation.peak_instances)
     sched = f" +{len(a.scheduled)} sched" if a and a.scheduled else ""
     target = f" @{a.target_value:,.0f}/min" if a and a.min_capacity != a.max_capacity else ""
     spot = " spot" if c.spot else ""
-    plat = {"sagemaker-realtime": "sagemaker", "kubernetes": "k8s"}.get(c.platform, c.platform)
-    return f"{c.variant} · {plat} {c.instance_type}{spot} x{scale}{target}{sched} · {c.region}"
+    return f"{c.variant} · {plat} {c.instance_type}{spot} x{scale}{target}{sched}"
 
 
 def summary_row(rank: str, c) -> dict:
     return {
-        "rank": rank, "configuration": _config(c), "monthly_usd": round(c.monthly_cost_usd, 2),
+        "rank": rank, "configuration": _config(c), "region": c.region, "monthly_usd": round(c.monthly_cost_usd, 2),
         "per_million_usd": round(c.cost_per_million_requests_usd, 4), "utilisation": c.simulation.utilisation,
         "violation_minutes": c.simulation.violation_minutes, "peak_instances": c.simulation.peak_instances,
         "mean_instances": c.simulation.mean_instances, "why": c.why_not,
@@ -52,12 +54,13 @@ def _fmt_row(r: dict, width: int) -> str:
     viol = f"{r['violation_minutes']:,.0f}"
     cost = f"${r['monthly_usd']:,.2f}" if r["monthly_usd"] else "—"
     per_m = f"${r['per_million_usd']:,.3f}" if r["per_million_usd"] else "—"
-    return (f"{r['rank']:>13}  {r['configuration'][:width]:<{width}}  {cost:>11}  {per_m:>9}  "
+    return (f"{r['rank']:>13}  {r['configuration'][:width]:<{width}}  {r['region']:<14}  {cost:>11}  {per_m:>9}  "
             f"{r['utilisation']:>5.0%}  {viol:>6}  {r['peak_instances']:>5}")
 
 
-def table_text(plan, width: int = 64) -> list[str]:
-    head = f"{'':>13}  {'configuration':<{width}}  {'$/month':>11}  {'$/1M req':>9}  {'util':>5}  {'viol':>6}  {'peak':>5}"
+def table_text(plan, width: int = 56) -> list[str]:
+    head = (f"{'':>13}  {'configuration':<{width}}  {'region':<14}  {'$/month':>11}  {'$/1M req':>9}  {'util':>5}  {'viol':>6}  "
+            f"{'peak':>5}")
     lines = [head, "-" * len(head)]
     rows = table_rows(plan)
     lines += [_fmt_row(r, width) for r in rows]
