@@ -17,7 +17,6 @@ a family of distilled and pruned students.
 
 from __future__ import annotations
 
-import copy
 import random
 import sys
 import time

@@ -137,3 +137,17 @@ def test_exact_strategy_from_the_cli_agrees_with_fast(tmp_path):
         outs[s] = json.loads(r.stdout)
     assert outs["fast"]["top"] == outs["exact"]["top"]
     assert outs["exact"]["search"]["lanes_pruned"] == 0 < outs["fast"]["search"]["lanes_pruned"]
+
+
+def test_when_nothing_can_run_the_hint_says_why(tmp_path):
+    # only a GPU type allowed, for variants of which the GPU one (fp16) is dropped: nothing can run
+    spec = write_spec(tmp_path, **{"traffic.days": 2, "targets.instance_types": ["ml.g5.xlarge"], "targets.platforms": ["sagemaker-realtime"]})
+    cpu_only = tmp_path / "variants.json"
+    data = json.loads(VARIANTS.read_text())
+    data["variants"] = [v for v in data["variants"] if v["name"] != "onnx-fp16"]
+    cpu_only.write_text(json.dumps(data))
+    r = run_cli("plan", spec, "--variants", cpu_only, "--out", tmp_path / "plan.json")
+    assert r.exit_code == 3
+    err = errors(r.stderr)
+    assert err[0] == "error: no configuration meets the SLA and budget: no candidate could run at all"
+    assert err[1].startswith("hint: onnx-fp32 on sagemaker-realtime (1): ml.g5.xlarge: variant 'onnx-fp32' runs on CPU only")

@@ -180,3 +180,11 @@ def test_serverless_cold_starts_and_throttling():
     assert sim.gb_seconds == pytest.approx(quiet_then_burst.sum() * 60 * 0.020 * 2.0)
     capped = simulate_serverless(quiet_then_burst, est, "p95", max_concurrency=5)
     assert capped.throttled_minutes == 30 and capped.violation_minutes >= 30
+
+
+def test_kubernetes_policy_uses_the_metric_deploy_understands(tmp_path, catalog):
+    from toolkit.deploy.checks import check_metric
+
+    p = _plan(tmp_path, catalog, top=1, **{"traffic.days": 2, "targets.platforms": ["kubernetes"]}).plan
+    assert p.chosen.autoscaling.metric == "requests"
+    check_metric(p.chosen.autoscaling.metric, "kubernetes")  # raises on a metric deploy cannot map

@@ -380,7 +380,13 @@ def infeasible_error(plan: PlanFile, out_path: str | None = None) -> InfeasibleE
     where = f"; {out_path} lists them" if out_path else ""
     if plan.nearest_misses:
         first = plan.nearest_misses[0]
-        msg = f"no configuration meets the SLA and budget; nearest miss: {short_name(first)}: {first.why_not}"
-    else:
-        msg = "no configuration meets the SLA and budget, and no candidate could be evaluated"
-    return InfeasibleError(msg, hint=f"relax what the nearest misses name (see the table above{where}), or allow more platforms, regions or instance types")
+        return InfeasibleError(
+            f"no configuration meets the SLA and budget; nearest miss: {short_name(first)}: {first.why_not}",
+            hint=f"relax what the nearest misses name (see the table above{where}), or allow more platforms, regions or instance types",
+        )
+    reasons = [f"{x['variant']} on {x['platform']} ({x['count']}): {x['example']}" for x in plan.excluded[:3]]
+    notes = [a[len("Note: "):] for a in plan.assumptions if a.startswith("Note: ")][:3]
+    return InfeasibleError(
+        "no configuration meets the SLA and budget: no candidate could run at all",
+        hint="; ".join(notes + reasons) or "allow more platforms, regions or instance types in targets",
+    )

@@ -13,7 +13,8 @@ from toolkit.planner.grid import Policy
 from toolkit.planner.schedule import actions, clock, cron
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
 
-METRIC = {"sagemaker-realtime": "SageMakerVariantInvocationsPerInstance", "kubernetes": "triton_requests_per_minute_per_pod"}
+# Kubernetes: "requests" per pod per minute (the deploy stage turns it into an HPA target per second)
+METRIC = {"sagemaker-realtime": "SageMakerVariantInvocationsPerInstance", "kubernetes": "requests"}
 
 
 @dataclass
