@@ -114,7 +114,7 @@ def test_quality_gate_gives_reasons():
     floor = QualityFloor(min_cosine_mean=0.95, max_accuracy_drop_points=2.0)
     assert gate(Quality(cosine_mean=0.97, accuracy_drop_points=1.0), "feature-extraction", floor) is None
     reason = gate(Quality(cosine_mean=0.9, accuracy_drop_points=3.5), "feature-extraction", floor)
-    assert reason == "mean cosine 0.9000 < floor 0.95; probe accuracy drop 3.50 points > 2.0"
+    assert reason == "mean cosine 0.90000 < floor 0.95; probe accuracy drop 3.50 points > 2.0"
 
 
 def test_texts_missing_and_empty_files(tmp_path):

@@ -49,6 +49,7 @@ class Variant(_Model):
     quality: Quality = Field(default_factory=Quality)
     latency: list[LatencyPoint] = Field(default_factory=list)
     gflops_per_item: float | None = Field(default=None, description="Forward-pass GFLOPs for one sequence of seq_len tokens (for the perf model).")
+    build_seconds: float | None = Field(default=None, description="Wall time spent building this variant (export, quantization, training), seconds.")
 
 
 class VariantsFile(Artifact):
@@ -61,6 +62,10 @@ class VariantsFile(Artifact):
     machine: MachineInfo
     libraries: dict[str, str] = Field(default_factory=dict, description="Versions of torch, transformers, onnxruntime, optimum ...")
     reference: str = Field(default="reference", description="Name of the fp32 reference the others are compared with.")
+    evaluation: dict[str, str | int | None] = Field(
+        default_factory=dict,
+        description="Where the evaluation numbers come from: held-out text source and sizes, probe split sizes, seed.",
+    )
     variants: list[Variant]
 
     def get(self, name: str) -> Variant:

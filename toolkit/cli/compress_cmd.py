@@ -69,7 +69,11 @@ def _render(vf, out_dir: str, quick: bool) -> None:
         style = "red" if r["status"].startswith("rejected") else None
         table.add_row(*cells(r, vf.task), style=style)
     console = stdout_console()
-    console.print(table, width=max(console.width, 150))
+    if not console.is_terminal:  # files and pipes: no squeezing to 80 columns
+        from rich.console import Console
+
+        console = Console(width=200, soft_wrap=True)
+    console.print(table)
     for line in rejections(vf):
         console.print(f"[red]rejected[/red] {line}", highlight=False)
     threads = next((p.threads for v in vf.variants for p in v.latency), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from toolkit.errors import InputError, ModelError
@@ -95,11 +96,20 @@ class Pipeline:
             with self.reporter.stage("building variants", total=len(names)) as stage:
                 for v in names:
                     stage.describe(v.name)
-                    entries.append(self._variant(v, tmp / v.name))
+                    started = time.perf_counter()
+                    entry = self._variant(v, tmp / v.name)
+                    entry.build_seconds = round(time.perf_counter() - started, 1)
+                    entries.append(entry)
                     stage.advance()
             vf = VariantsFile(
                 spec_sha256=self.loaded.sha256, model_source=spec.model.source, task=task, max_sequence_length=max_len,
                 machine=machine, libraries=library_versions(), variants=entries,
+                evaluation={
+                    "eval_source": splits.eval_source, "eval_examples": len(splits.eval_texts),
+                    "labelled_data": spec.compression.labelled_data, "probe_train_examples": len(splits.probe_train[0]),
+                    "probe_test_examples": len(splits.probe_test[0]), "distillation_examples": len(splits.distill_texts),
+                    "calibration_examples": len(splits.calibration_texts), "seed": spec.compression.seed, "latency_threads": threads,
+                },
             )
             save_artifact(vf, tmp / ".variants.json")
         os.replace(self.out_dir / "variants" / ".variants.json", self.out_dir / "variants.json")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -63,27 +62,32 @@ class _TextReader:
         self._it = iter(self.batches)
 
 
-def quantize_static_int8(src: Path, dest: Path, texts: list[str], tokenizer, max_length: int) -> Path:
-    """Static int8 (QDQ): activation ranges calibrated on ``texts``; QInt8 per-channel weights.
+def ffn_output_matmuls(model) -> list[str]:
+    """Names of the feed-forward down-projections (their GELU inputs have heavy-tailed ranges)."""
+    return [n.name for n in model.graph.node
+            if n.op_type == "MatMul" and "attention" not in n.name and n.name.endswith(("/output/dense/MatMul", "/ffn/lin2/MatMul"))]
 
-    Only the MatMul/Gemm inputs are quantized; softmax, GELU and LayerNorm stay in fp32 (they are
-    where static ranges hurt transformers most).
+
+def quantize_static_int8(src: Path, dest: Path, texts: list[str], tokenizer, max_length: int) -> Path:
+    """Static int8 (QDQ): activation ranges calibrated (min/max) on ``texts``; QInt8 per-channel weights.
+
+    Only weight MatMuls are quantized, and not the feed-forward down-projections: on MiniLM,
+    quantizing those took mean cosine from 0.989 to 0.927 (GELU outputs have outliers that a
+    static range cannot cover). Softmax, GELU and LayerNorm stay in fp32.
     """
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    names = [i.name for i in onnx.load(str(src), load_external_data=False).graph.input]
+    model = onnx.load(str(src), load_external_data=False)
+    names = [i.name for i in model.graph.input]
     reader = _TextReader(texts, tokenizer, names, max_length)
-    with _quiet(), tempfile.TemporaryDirectory(prefix="leanserve-calib-") as tmp:
-        augmented = Path(tmp) / "augmented.onnx"
+    with _quiet():
         quantize_static(
             str(src), str(dest), reader, quant_format=QuantFormat.QDQ, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul", "Gemm"], calibrate_method=CalibrationMethod.Percentile,
-            extra_options={"MatMulConstBOnly": True, "CalibPercentile": 99.99, "CalibTensorRangeSymmetric": False},
-            calibration_providers=["CPUExecutionProvider"],
+            op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=ffn_output_matmuls(model),
+            calibrate_method=CalibrationMethod.MinMax, extra_options={"MatMulConstBOnly": True},
         )
-        del augmented
     return dest
 
 

@@ -22,8 +22,8 @@ class TextLimits:
     """How many examples each use takes (the rest of a big file is not read into the build)."""
 
     eval_examples: int = 1000
-    probe_train: int = 3000
-    probe_test: int = 2000
+    probe_train: int = 2000
+    probe_test: int = 1000
     distill_examples: int = 4000
     calibration_examples: int = 128
 
