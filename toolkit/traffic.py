@@ -29,6 +29,14 @@ class Trace:
     source: str
 
 
+def _show(value: str, limit: int = 40, quote: bool = True) -> str:
+    """A value from the file, cut short and with control characters escaped (messages stay one line)."""
+    v = value.strip()[:limit]
+    if not v.isprintable():
+        return ascii(v)
+    return f"'{v}'" if quote else v
+
+
 def _parse_time(value: str, source: str, line: int) -> float:
     v = value.strip()
     try:
@@ -39,7 +47,7 @@ def _parse_time(value: str, source: str, line: int) -> float:
         dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
     except ValueError:
         raise TraceError(
-            f"{source}:{line}: timestamp '{v[:40]}' is neither ISO 8601 nor epoch seconds",
+            f"{source}:{line}: timestamp {_show(v)} is neither ISO 8601 nor epoch seconds",
             hint="write timestamps like 2026-11-01T00:00:00Z or 1761955200",
         ) from None
     if dt.tzinfo is None:
@@ -62,7 +70,7 @@ def parse_trace(text: str, source: str = "trace.csv") -> Trace:
     cols = [c.strip().lower() for c in header]
     if cols[:2] != ["timestamp", "requests_per_second"]:
         raise TraceError(
-            f"{source}:{line}: header must be 'timestamp,requests_per_second' (got '{','.join(header)[:60]}')",
+            f"{source}:{line}: header must be 'timestamp,requests_per_second' (got {_show(','.join(header), 60)})",
             hint="put the header 'timestamp,requests_per_second' on the first line",
         )
     data = rows[1:]
@@ -77,9 +85,9 @@ def parse_trace(text: str, source: str = "trace.csv") -> Trace:
         try:
             r = float(row[1])
         except ValueError:
-            raise TraceError(f"{source}:{line}: requests_per_second '{row[1].strip()[:30]}' is not a number", hint="use plain decimal numbers") from None
+            raise TraceError(f"{source}:{line}: requests_per_second {_show(row[1], 30)} is not a number", hint="use plain decimal numbers") from None
         if not math.isfinite(r) or r < 0:
-            raise TraceError(f"{source}:{line}: requests_per_second must be a finite number ≥ 0 (got {row[1].strip()[:30]})", hint="remove or fix the row")
+            raise TraceError(f"{source}:{line}: requests_per_second must be a finite number ≥ 0 (got {_show(row[1], 30, quote=False)})", hint="remove or fix the row")
         if times and t <= times[-1]:
             raise TraceError(f"{source}:{line}: timestamps are not strictly increasing", hint="sort the trace by timestamp and remove duplicates")
         times.append(t)

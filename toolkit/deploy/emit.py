@@ -27,6 +27,7 @@ def emit_stack(
     image: str | None = None,
     triton_version: str = DEFAULT_VERSION,
     triton_model: str | None = None,
+    model_sha256: str | None = None,
 ) -> EmitResult:
     """Load plan.json, verify model.tar.gz, run the project's checks and write ``DIR/Pulumi.<stack>.yaml``.
 
@@ -34,6 +35,9 @@ def emit_stack(
     to be the Pulumi project folder (``infra/`` or a copy of it).
     """
     plan = load_artifact(PlanFile, plan_path)
+    if model_sha256 and not plan.model_artifact_sha256:
+        # Kubernetes serves the model from the image: the caller names the packaged model's sha256
+        plan = plan.model_copy(update={"model_artifact_sha256": model_sha256})
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"--emit needs a folder, and {out} is a file", hint="pass the Pulumi project folder, e.g. infra/")

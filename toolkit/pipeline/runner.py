@@ -259,7 +259,9 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
         model_tar = deploy_pkg / "model.tar.gz"
         # Kubernetes pulls the image built from package/deploy/container/; its tag names the package content.
         image = None if target == "sagemaker" else f"{spec.name}-triton:{sha256_file(deploy_pkg / 'manifest.json')[:12]}"
-        emitted = emit_stack(plan_json, deploy_dir, spec.name, model_path=model_tar if model_tar.exists() else None, image=image)
+        onnx = res.manifest.files.get("model_repository/model/1/model.onnx")
+        emitted = emit_stack(plan_json, deploy_dir, spec.name, model_path=model_tar if model_tar.exists() else None, image=image,
+                             model_sha256=onnx.sha256 if onnx else None)
         return f"{c.variant} packaged for {target}; {emitted.path.relative_to(out)}"
 
     stage("deploy", {"plan": _file_sha(plan_json), "variants": _file_sha(variants_json)}, [deploy_pkg, deploy_dir], do_deploy)
