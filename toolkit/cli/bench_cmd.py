@@ -112,22 +112,21 @@ def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration
     data = {"profiles": str(path), "profile": prof.model_dump(mode="json")}
 
     def render() -> None:
-        from rich.table import Table
-
-        from toolkit.cli.output import stdout_console
-
         pct = prof.sla_percentile
-        table = Table(title=f"{prof.variant} on {prof.machine.describe()} ({prof.target})", title_justify="left")
-        for col in ("load", "req/s", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "errors", "lost", "queue ms", "compute ms", "batch", "client ms/req"):
-            table.add_column(col, justify="right")
         f = lambda x, d=1: "-" if x is None else f"{x:.{d}f}"  # noqa: E731
+        click.echo(f"{prof.variant} on {prof.machine.describe()} ({prof.target}); times in ms")
+        cols = ("load", "req/s", "p50", "p90", "p95", "p99", "errors", "lost", "queue", "compute", "batch", "client")
+        widths = (12, 8, 7, 7, 7, 7, 7, 5, 7, 8, 6, 7)
+        click.echo("".join(c.rjust(w) for c, w in zip(cols, widths)))
         for p in prof.points:
-            load = f"c={p.concurrency}" if p.mode == "closed" else f"{p.target_rps:g}/s {p.mode.split('-')[1]}"
-            table.add_row(load, f(p.throughput_rps), f(p.p50_ms), f(p.p90_ms), f(p.p95_ms), f(p.p99_ms), str(p.errors), str(p.lost),
-                          f(p.queue_ms), f(p.compute_ms), f(p.mean_batch_size, 2), f(p.generator_overhead_ms, 2))
-        stdout_console().print(table)
+            load = f"c={p.concurrency}" if p.mode == "closed" else f"{p.target_rps:g}/s {p.mode.split('-')[1][:4]}"
+            row = (load, f(p.throughput_rps), f(p.p50_ms), f(p.p90_ms), f(p.p95_ms), f(p.p99_ms), str(p.errors), str(p.lost),
+                   f(p.queue_ms), f(p.compute_ms), f(p.mean_batch_size, 2), f(p.generator_overhead_ms, 2))
+            click.echo("".join(v.rjust(w) for v, w in zip(row, widths)))
         best = f"{prof.max_rps_at_sla:.1f} req/s" if prof.max_rps_at_sla is not None else "none (no point met it)"
         click.echo(f"max rate with {pct} ≤ {prof.sla_ms:g} ms: {best}; saturation {f(prof.saturation_rps)} req/s (measured on {prof.provenance.where})")
+        click.echo("queue/compute: Triton's time per request (sum over the ensemble's models); batch: requests per model "
+                   "execution; client: the generator's own CPU ms per request")
         for note in prof.notes:
             click.echo(f"note: {note}")
         click.echo(f"wrote {path}")
