@@ -35,7 +35,7 @@ def emit_stack(
     to be the Pulumi project folder (``infra/`` or a copy of it).
     """
     plan = load_artifact(PlanFile, plan_path)
-    if model_sha256 and not plan.model_artifact_sha256:
+    if model_sha256 and not plan.model_artifact_sha256 and plan.chosen is not None and plan.chosen.platform == "kubernetes":
         # Kubernetes serves the model from the image: the caller names the packaged model's sha256
         plan = plan.model_copy(update={"model_artifact_sha256": model_sha256})
     out = Path(out_dir)
