@@ -3,9 +3,7 @@ library (the one way the project makes test models), and packages of it."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
@@ -86,10 +84,3 @@ def leftovers(marker: str, shm_prefix: str | None = None) -> tuple[list[int], li
                 procs.append(int(d.name))
     shm = sorted(p.name for p in Path("/dev/shm").glob(f"{shm_prefix}*")) if shm_prefix else []
     return procs, shm
-
-
-def kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

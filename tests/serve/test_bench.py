@@ -209,3 +209,13 @@ def test_killing_the_server_mid_bench_fails_fast(tiny, tiny_package, tmp_path):
     line = next(ln for ln in stderr.splitlines() if ln.startswith("error:"))
     assert line.startswith("error: bench aborted at concurrency 4: ") and "requests failed" in line
     assert not out.exists()  # nothing half-written
+
+
+def test_a_corrupt_profiles_file_is_reported_before_any_load(tmp_path):
+    from tests.conftest import EXAMPLE_SPEC
+
+    out = tmp_path / "profiles.json"
+    out.write_text("{not json")
+    result = run_cli("bench", "http://127.0.0.1:9", "--spec", EXAMPLE_SPEC, "--variant", "x", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"error: {out}: not valid JSON (line 1): Expecting property name enclosed in double quotes"

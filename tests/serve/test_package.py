@@ -12,7 +12,6 @@ import tarfile
 from importlib.metadata import version
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import ROOT, run_cli
 from toolkit.fileio import sha256_file

@@ -4,7 +4,6 @@ and merge it into profiles.json."""
 from __future__ import annotations
 
 import json
-import math
 import re
 import urllib.request
 from dataclasses import dataclass, field

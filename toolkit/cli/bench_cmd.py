@@ -82,10 +82,18 @@ def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration
       leanserve bench http://127.0.0.1:8000 --variant onnx-int8 --spec leanserve.yaml
       leanserve bench sagemaker:minilm-embeddings --variant onnx-int8 --sla p95:50 --region us-east-1
     """
+    from pathlib import Path
+
     from toolkit.bench import BenchOptions, run_bench, write_profiles
     from toolkit.spec import load_spec
 
     spec = load_spec(spec_file) if spec_file else None
+    existing = Path(out) / "profiles.json" if Path(out).is_dir() else Path(out)
+    if existing.exists():  # a corrupt or foreign profiles.json is reported before minutes of load, not after
+        from toolkit.artifacts.common import load_artifact
+        from toolkit.artifacts.profiles import ProfilesFile
+
+        load_artifact(ProfilesFile, existing)
     options = BenchOptions(
         concurrency=concurrency, rates=rates, arrival=arrival, duration_s=duration, warmup_s=warmup, texts=texts,
         texts_per_request=texts_per_request, timeout_s=timeout, max_in_flight=max_in_flight, seed=seed, model=model,

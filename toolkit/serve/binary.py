@@ -92,6 +92,7 @@ def server_env(install: TritonInstall) -> dict[str, str]:
     return env
 
 
-def execution_env_path() -> str:
-    """The Python environment the Python-backend models run in (this interpreter's prefix, i.e. the venv)."""
-    return sys.prefix
+def execution_env_path() -> str | None:
+    """The virtual environment the Python-backend models must run in (this interpreter's), or None outside
+    a venv (the stub then finds the system packages through PATH and its own libpython)."""
+    return sys.prefix if sys.prefix != sys.base_prefix else None

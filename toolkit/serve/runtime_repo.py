@@ -60,7 +60,7 @@ def build_runtime_repository(report: CheckReport, dest: Path) -> tuple[Path, lis
         else:
             for v in versions:
                 _link_files(src / v.name, out / v.name)
-        if cfg.backend == "python":
+        if cfg.backend == "python" and env_path:
             pbtxt.set_parameter(cfg, "EXECUTION_ENV_PATH", env_path)
         if cfg.platform == "ensemble":
             for v in versions:

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import ExternalToolError, InputError
