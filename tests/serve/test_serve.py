@@ -126,3 +126,32 @@ def test_unsuitable_glibc_is_reported(monkeypatch):
     monkeypatch.setattr(binary.os, "confstr", lambda name: "glibc 2.31")  # stands in for an older distribution
     with pytest.raises(ExternalToolError, match=r"needs glibc 2\.35\+, this system has 2\.31"):
         binary.find_install()
+
+
+@pytest.mark.integration
+def test_a_model_that_fails_to_load_is_named_and_nothing_is_left(tiny_package, tmp_path, monkeypatch):
+    import shutil
+
+    from tests.conftest import run_cli
+
+    import tempfile
+
+    import toolkit.serve.server as server_mod
+
+    bare = tmp_path / "repo"
+    shutil.copytree(tiny_package / "model_repository", bare)  # a bare repository: no manifest to catch the change
+    (bare / "tokenizer/1/tokenizer.json").write_text("garbage")
+    made = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording_mkdtemp(**kw):  # note the server's temp folder, to look for what it leaves behind
+        made.append(Path(real_mkdtemp(**kw)))
+        return str(made[-1])
+
+    monkeypatch.setattr(server_mod.tempfile, "mkdtemp", recording_mkdtemp)
+    result = run_cli("serve", bare, "--http-port", "0", "--grpc-port", "0", "--metrics-port", "0")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith("error: Triton could not load model 'tokenizer': load failed for model 'tokenizer'")
+    (work,) = made
+    assert not work.exists()
+    assert leftovers(work.name, f"leanserve_{work.name.rsplit('-', 1)[-1]}_") == ([], [])

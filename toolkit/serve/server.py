@@ -15,7 +15,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +163,7 @@ class TritonServer:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        shm_prefix = f"leanserve_{uuid.uuid4().hex[:12]}_"
+        shm_prefix = f"leanserve_{work.name.rsplit('-', 1)[-1]}_"  # ties the server's /dev/shm regions to its temp folder
         log_path = Path(options.log_file) if options.log_file else work / "triton.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         cmd = [
@@ -255,7 +254,8 @@ class TritonServer:
                 msg = json.loads(body).get("error", body)
             except ValueError:
                 msg = body
-            raise ExternalToolError(f"Triton could not load model '{name}': {msg.strip()}",
+            msg = " ".join(str(msg).split("\n\nAt:")[0].split())  # one line, without the Python stub's traceback
+            raise ExternalToolError(f"Triton could not load model '{name}': {msg}",
                                     hint="run `leanserve package check` on the repository, and see the server log (--log-file)")
 
     def _wait_ready(self, timeout: float) -> None:
