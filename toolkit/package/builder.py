@@ -71,9 +71,9 @@ def _verify_variant_files(folder: Path, files: dict[str, str], label: str) -> di
 
 
 def _pad_token_id(folder: Path, tokenizer_json: Path) -> int:
-    from tokenizers import Tokenizer
+    from toolkit.errors import require
 
-    tok = Tokenizer.from_file(str(tokenizer_json))
+    tok = require("tokenizers", "serve").Tokenizer.from_file(str(tokenizer_json))
     pad = "[PAD]"
     cfg = folder / "tokenizer_config.json"
     if cfg.is_file():

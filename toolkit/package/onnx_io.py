@@ -93,7 +93,7 @@ def _sig(value_info) -> TensorSig:
 
 def read_signature(path: str | Path) -> GraphSignature:
     """Inputs (initializers excluded) and outputs of the ONNX model at ``path``."""
-    onnx = require("onnx", "compress")
+    onnx = require("onnx", "serve")
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"ONNX model not found: {p}", hint="check the variant folder (re-run `leanserve compress`)")
