@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/leanserve spec check $(SPEC)
+	$(VENV)/bin/leanserve run $(SPEC) --out $(OUT)
 
 test: setup
 	bash scripts/system_deps.sh
