@@ -14,22 +14,6 @@ from toolkit.errors import ExternalToolError, InputError
 TRITON_VERSION = "2.51.0"
 NGC_TAG = "24.10"
 NGC_IMAGE = f"nvcr.io/nvidia/tritonserver:{NGC_TAG}-py3"
-#: Newest SageMaker Triton image tag in the SageMaker SDK's image_uri_config (sagemaker-tritonserver.json).
-SAGEMAKER_TAG = "24.09"
-SAGEMAKER_DEFAULT_ACCOUNT = "763104351884"
-#: Regions whose SageMaker Triton images live in another account (from the same SDK file).
-SAGEMAKER_ACCOUNTS = {
-    "af-south-1": "626614931356",
-    "ap-east-1": "871362719292",
-    "ap-northeast-3": "364406365360",
-    "ap-southeast-3": "907027046896",
-    "ca-west-1": "204538143572",
-    "cn-north-1": "727897471807",
-    "cn-northwest-1": "727897471807",
-    "eu-south-1": "692866216735",
-    "il-central-1": "780543022126",
-    "me-south-1": "217643126080",
-}
 #: Numeric uid/gid of the unprivileged user in every image.
 CONTAINER_UID = 10001
 
@@ -45,9 +29,10 @@ def templates_dir() -> Path:
 
 
 def sagemaker_image(region: str) -> str:
-    account = SAGEMAKER_ACCOUNTS.get(region, SAGEMAKER_DEFAULT_ACCOUNT)
-    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{domain}/sagemaker-tritonserver:{SAGEMAKER_TAG}-py3"
+    """The SageMaker Triton image of ``region`` (one table for package and deploy: toolkit.deploy.triton_images)."""
+    from toolkit.deploy.triton_images import image_from_table
+
+    return image_from_table(region).uri
 
 
 def render(template: str, values: dict[str, object], source: str = "template") -> str:
