@@ -167,3 +167,9 @@ def test_interrupted_distillation_resumes_from_its_checkpoint(tiny_dir, tmp_path
 def test_help_has_examples():
     result = run_cli("compress", "--help")
     assert result.exit_code == 0 and "leanserve compress examples/minilm/leanserve.yaml --out out/" in result.stdout
+
+
+def test_classification_task_on_a_model_without_a_head(tiny_dir, tmp_path):
+    spec = write_spec(tmp_path, str(tiny_dir), ["onnx-int8"], task="text-classification")
+    result = run_cli("compress", spec, "--out", tmp_path / "out")
+    _check_bad(result, tmp_path / "out", f"{tiny_dir} has no classification head (architectures: BertModel)", "use task: feature-extraction")

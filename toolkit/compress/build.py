@@ -23,15 +23,15 @@ from toolkit.compress.texts import TextLimits
 class DistillSettings:
     """Student training. Defaults were tuned on MiniLM on a 2-core CPU (see docs/compress.md)."""
 
-    max_steps: int = 600
+    max_steps: int = 400
     batch_size: int = 32
-    learning_rate: float = 1e-4
+    learning_rate: float = 5e-4  # peak; linear warm-up over 5% of the steps, then linear decay to 10%
     seq_len: int = 64  # tokens per training example (tweets rarely exceed it)
     eval_every: int = 50  # steps between validation checks (and checkpoints)
     patience: int = 3  # validation checks without improvement before stopping
-    min_delta: float = 1e-4  # smallest drop in validation loss that counts as improvement
+    min_delta: float = 1e-3  # smallest drop in validation loss (2 - 2·cos) that counts as improvement
     validation_examples: int = 256
-    recovery_steps: int = 200  # pruned-heads: recovery distillation after pruning
+    recovery_steps: int = 150  # pruned-heads: recovery distillation after pruning
     importance_examples: int = 64  # pruned-heads: texts used to score heads
 
 

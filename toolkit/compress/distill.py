@@ -196,7 +196,7 @@ def train(ctx, student, name: str, max_steps: int, init: str = "") -> list[str]:
         trainable = trainable_parameters(student)
         opt = torch.optim.AdamW(trainable, lr=s.learning_rate, weight_decay=0.01)
         warmup = max(1, max_steps // 20)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / warmup))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min((i + 1) / warmup, 1.0 - 0.9 * i / max_steps))
         step, best, best_loss, bad, history = 0, None, float("inf"), 0, []
         resumed = False
         if state is not None:

@@ -80,9 +80,9 @@ class Pipeline:
         machine = MachineInfo.local()
         self.where = f"{machine.cpu_model}, {threads} threads"
 
-        self.reporter.log(f"loading {spec.model.source} ({src.model_type}, {src.num_layers} layers)")
-        teacher = load_torch_model(src, task)
-        tokenizer = load_tokenizer(src.path)
+        with self.reporter.stage(f"loading {spec.model.source} ({src.model_type}, {src.num_layers} layers)"):
+            teacher = load_torch_model(src, task)
+            tokenizer = load_tokenizer(src.path)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         cache_dir = self.settings.cache_dir or (self.out_dir / ".leanserve-cache")
 

@@ -32,7 +32,8 @@ def quantize_dynamic_int8(src: Path, dest: Path) -> Path:
     with _quiet():
         quantize_dynamic(
             str(src), str(dest), per_channel=True, weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul", "Gemm", "Attention", "Gather"], extra_options={"MatMulConstBOnly": True},
+            op_types_to_quantize=["MatMul", "Gemm", "Attention", "Gather"],
+            extra_options={"MatMulConstBOnly": True, "DefaultTensorType": 1},  # 1 = FLOAT, for fused ops shape inference cannot type
         )
     return dest
 

@@ -110,8 +110,12 @@ def load_torch_model(src: ModelSource, task: str):
     """Load the fp32 torch model for ``task``; corrupt or mismatched weights become a ModelError."""
     from transformers import AutoModel, AutoModelForSequenceClassification
 
-    if task == "text-classification" and not src.config.get("id2label") and not src.config.get("num_labels"):
-        raise ModelError(f"{src.path} has no classification head labels (id2label) for task text-classification", hint="use task: feature-extraction, or a fine-tuned classifier")
+    archs = src.config.get("architectures") or []
+    if task == "text-classification" and archs and not any(a.endswith("ForSequenceClassification") for a in archs):
+        raise ModelError(
+            f"{src.path} has no classification head (architectures: {', '.join(archs)}) for task text-classification",
+            hint="use task: feature-extraction, or a model fine-tuned for sequence classification",
+        )
     cls = AutoModelForSequenceClassification if task == "text-classification" else AutoModel
     try:
         from transformers.utils import logging as hf_logging

@@ -24,7 +24,7 @@ class TextLimits:
     eval_examples: int = 1000
     probe_train: int = 2000
     probe_test: int = 1000
-    distill_examples: int = 4000
+    distill_examples: int = 3000
     calibration_examples: int = 128
 
 
