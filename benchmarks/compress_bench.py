@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from toolkit.compress.table import text_table
     from toolkit.spec import load_spec
 
-    settings = BuildSettings(latency=LatencySettings(warmup=5, runs=40, min_runs=10, budget_s=8.0), threads=args.threads)
+    settings = BuildSettings(latency=LatencySettings(warmup=3, rounds=8, runs_per_round=5), threads=args.threads)
     started = time.perf_counter()
     vf = build_variants(load_spec(args.spec), args.out, args.variants.split(","), _Printer(), settings=settings)
     minutes = (time.perf_counter() - started) / 60

@@ -83,6 +83,8 @@ def test_kind_specific_facts(built):
     vf, out = built
     ref = vf.get("reference")
     assert ref.kind == "reference" and ref.model_file is None and ref.quality.cosine_mean == 1.0
+    assert [(p.batch, p.seq_len) for p in ref.latency] == [(1, 32), (8, 128)]  # torch fp32, timed with the others
+    assert ref.latency[0].provenance.where.startswith("torch fp32 CPU") and "interleaved" in ref.latency[0].provenance.where
     assert vf.get("onnx-int8").precision == "int8" and vf.get("onnx-int8").size_bytes < vf.get("onnx-fp32").size_bytes
     assert vf.get("onnx-fp16").precision == "fp16" and vf.get("onnx-fp16").devices == ["gpu"]
     assert vf.get("onnx-fp16").quality.cosine_mean > 0.999  # numerical sanity of fp16 on the CPU

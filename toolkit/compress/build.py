@@ -31,8 +31,8 @@ class DistillSettings:
     patience: int = 3  # validation checks without improvement before stopping
     min_delta: float = 1e-3  # smallest drop in validation loss (2 - 2·cos) that counts as improvement
     validation_examples: int = 256
-    recovery_steps: int = 150  # pruned-heads: recovery distillation after pruning
-    importance_examples: int = 64  # pruned-heads: texts used to score heads
+    recovery_steps: int = 100  # pruned-heads: recovery distillation after pruning
+    importance_examples: int = 32  # pruned-heads: texts used to score heads (one ablation pass per head)
 
 
 @dataclass
@@ -50,7 +50,7 @@ class BuildSettings:
         """Small numbers for tests and smoke runs (seconds, not minutes)."""
         return cls(
             texts=TextLimits(eval_examples=64, probe_train=120, probe_test=60, distill_examples=96, calibration_examples=16),
-            latency=LatencySettings(warmup=1, runs=3, min_runs=2, budget_s=0.5),
+            latency=LatencySettings(warmup=1, rounds=1, runs_per_round=2),
             distill=DistillSettings(max_steps=20, batch_size=16, eval_every=10, patience=2, validation_examples=32,
                                     recovery_steps=10, importance_examples=16, seq_len=32),
         )

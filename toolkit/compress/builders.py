@@ -36,6 +36,7 @@ class BuildContext:
     seed: int
     threads: int
     _fp32: Path | None = None
+    data_cache: dict = field(default_factory=dict)  # tokenised texts + teacher targets, shared by students
 
     def teacher_onnx(self) -> Path:
         """The teacher exported to fp32 ONNX once, in the scratch folder."""

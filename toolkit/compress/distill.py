@@ -188,8 +188,11 @@ def train(ctx, student, name: str, max_steps: int, init: str = "") -> list[str]:
             student.load_state_dict(state["best"])
             return [f"student weights reused from a finished run (cache {ckpt.parent})", *state["notes"]]
 
-        with ctx.reporter.stage(f"distilling {name}: teacher targets", total=None):
-            train_data, val_data = _Data(ctx, train_texts, s.seq_len), _Data(ctx, val_texts, s.seq_len)
+        cache_key = (s.seq_len, len(texts), hash(tuple(texts)))
+        if cache_key not in ctx.data_cache:
+            with ctx.reporter.stage(f"distilling {name}: teacher targets", total=None):
+                ctx.data_cache[cache_key] = (_Data(ctx, train_texts, s.seq_len), _Data(ctx, val_texts, s.seq_len))
+        train_data, val_data = ctx.data_cache[cache_key]
 
         torch.manual_seed(ctx.seed)
         student.eval()  # dropout off: targets are deterministic, and so is training under the seed

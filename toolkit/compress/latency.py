@@ -1,4 +1,9 @@
-"""In-process latency of a variant at fixed input shapes (batch × tokens), at a stated thread count."""
+"""In-process latency of variants at fixed input shapes (batch × tokens), at a stated thread count.
+
+All variants (and the torch fp32 reference) are timed together, round-robin: each round runs every
+variant a few times at one shape, so a burst of load from something else on the machine hits them
+all alike and the speed-up ratios stay fair. p50/p95 are over all timed runs of all rounds.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,9 @@ SHAPES = ((1, 32), (8, 128))
 
 @dataclass
 class LatencySettings:
-    warmup: int = 3
-    runs: int = 30  # most timed runs per shape
-    min_runs: int = 5
-    budget_s: float = 4.0  # stop after this much timed work per shape once min_runs are done
+    warmup: int = 3  # untimed runs per variant and shape
+    rounds: int = 6  # round-robin passes over all variants
+    runs_per_round: int = 5  # timed runs per variant per round
 
 
 def synthetic_feeds(input_names: list[str], batch: int, seq: int, vocab_size: int, seed: int = 0) -> dict:
@@ -27,41 +31,42 @@ def synthetic_feeds(input_names: list[str], batch: int, seq: int, vocab_size: in
     return {n: feeds[n] for n in input_names}
 
 
-def time_fn(fn, settings: LatencySettings) -> tuple[float, float, int]:
-    """Return (p50_ms, p95_ms, runs) of calling ``fn()``."""
+class OnnxRunner:
+    label = "onnxruntime CPU"
+
+    def __init__(self, model_file, threads: int, vocab_size: int):
+        from toolkit.compress.runtime import make_session
+
+        self.session = make_session(model_file, threads)
+        self.names = [i.name for i in self.session.get_inputs()]
+        self.vocab_size = vocab_size
+
+    def prepare(self, batch: int, seq: int):
+        feeds = synthetic_feeds(self.names, batch, seq, self.vocab_size)
+        return lambda: self.session.run(None, feeds)
+
+
+class TorchRunner:
+    label = "torch fp32 CPU"
+
+    def __init__(self, model, input_names: list[str], vocab_size: int):
+        self.model, self.names, self.vocab_size = model, input_names, vocab_size
+
+    def prepare(self, batch: int, seq: int):
+        import torch
+
+        feeds = {k: torch.from_numpy(v) for k, v in synthetic_feeds(self.names, batch, seq, self.vocab_size).items()}
+
+        def run():
+            with torch.inference_mode():
+                self.model(**feeds)
+
+        return run
+
+
+def measure(runners: dict, threads: int, settings: LatencySettings, where: str, shapes=SHAPES, on_round=None) -> dict:
+    """Time every runner at every shape, interleaved. Returns {name: [LatencyPoint, ...]}."""
     import numpy as np
-
-    for _ in range(settings.warmup):
-        fn()
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < settings.runs:
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-        if len(times) >= settings.min_runs and time.perf_counter() - start > settings.budget_s:
-            break
-    arr = np.asarray(times)
-    return float(np.percentile(arr, 50)), float(np.percentile(arr, 95)), len(times)
-
-
-def onnx_latency(model_file, threads: int, vocab_size: int, settings: LatencySettings, shapes=SHAPES, where: str = "") -> list:
-    from toolkit.artifacts.common import Measured
-    from toolkit.artifacts.variants import LatencyPoint
-    from toolkit.compress.runtime import make_session
-
-    sess = make_session(model_file, threads)
-    names = [i.name for i in sess.get_inputs()]
-    out = []
-    for batch, seq in shapes:
-        feeds = synthetic_feeds(names, batch, seq, vocab_size)
-        p50, p95, _ = time_fn(lambda: sess.run(None, feeds), settings)
-        out.append(LatencyPoint(batch=batch, seq_len=seq, threads=threads, p50_ms=round(p50, 3), p95_ms=round(p95, 3),
-                                items_per_s=round(batch / (p50 / 1000), 1), provenance=Measured(where=f"onnxruntime CPU, {where}")))
-    return out
-
-
-def torch_latency(model, input_names: list[str], threads: int, vocab_size: int, settings: LatencySettings, shapes=SHAPES, where: str = "") -> list:
     import torch
 
     from toolkit.artifacts.common import Measured
@@ -69,18 +74,30 @@ def torch_latency(model, input_names: list[str], threads: int, vocab_size: int, 
 
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
-    out = []
+    times: dict = {(n, s): [] for n in runners for s in shapes}
     try:
-        for batch, seq in shapes:
-            feeds = {k: torch.from_numpy(v) for k, v in synthetic_feeds(input_names, batch, seq, vocab_size).items()}
-
-            def run():
-                with torch.inference_mode():
-                    model(**feeds)
-
-            p50, p95, _ = time_fn(run, settings)
-            out.append(LatencyPoint(batch=batch, seq_len=seq, threads=threads, p50_ms=round(p50, 3), p95_ms=round(p95, 3),
-                                    items_per_s=round(batch / (p50 / 1000), 1), provenance=Measured(where=f"torch fp32 CPU, {where}")))
+        for shape in shapes:
+            fns = {n: r.prepare(*shape) for n, r in runners.items()}
+            for fn in fns.values():
+                for _ in range(settings.warmup):
+                    fn()
+            for _ in range(settings.rounds):
+                for n, fn in fns.items():
+                    for _ in range(settings.runs_per_round):
+                        t0 = time.perf_counter()
+                        fn()
+                        times[(n, shape)].append((time.perf_counter() - t0) * 1000)
+                if on_round:
+                    on_round()
     finally:
         torch.set_num_threads(old)
+    out: dict = {n: [] for n in runners}
+    for (n, (batch, seq)), ts in times.items():
+        arr = np.asarray(ts)
+        p50, p95 = float(np.percentile(arr, 50)), float(np.percentile(arr, 95))
+        out[n].append(LatencyPoint(
+            batch=batch, seq_len=seq, threads=threads, p50_ms=round(p50, 3), p95_ms=round(p95, 3),
+            items_per_s=round(batch / (p50 / 1000), 1),
+            provenance=Measured(where=f"{runners[n].label}, {where}, {len(ts)} runs interleaved with the other variants"),
+        ))
     return out

@@ -101,6 +101,8 @@ class Pipeline:
                     entry.build_seconds = round(time.perf_counter() - started, 1)
                     entries.append(entry)
                     stage.advance()
+            if self.settings.measure_latency:
+                self._latency(entries, tmp)
             vf = VariantsFile(
                 spec_sha256=self.loaded.sha256, model_source=spec.model.source, task=task, max_sequence_length=max_len,
                 machine=machine, libraries=library_versions(), variants=entries,
@@ -116,6 +118,22 @@ class Pipeline:
         return vf
 
     # -- pieces ------------------------------------------------------------------------------
+    def _latency(self, entries, tmp: Path) -> None:
+        """Time the reference and every variant together, round-robin (fair under shared load)."""
+        from toolkit.compress.export import input_names_for
+        from toolkit.compress.latency import OnnxRunner, TorchRunner, measure
+
+        ctx = self.ctx
+        vocab = int(ctx.src.config.get("vocab_size", 1000))
+        runners = {"reference": TorchRunner(ctx.teacher, input_names_for(ctx.teacher), vocab)}
+        for e in entries[1:]:
+            runners[e.name] = OnnxRunner(tmp / e.name / "model.onnx", ctx.threads, vocab)
+        ls = self.settings.latency
+        with self.reporter.stage("measuring latency (round-robin)", total=ls.rounds * 2) as bar:
+            points = measure(runners, ctx.threads, ls, self.where, on_round=bar.advance)
+        for e in entries:
+            e.latency = points[e.name]
+
     def _outputs(self, encoder) -> dict:
         """Encode the held-out texts (and the probe's test split) with ``encoder``."""
         sp, bs = self.ctx.splits, self.settings.eval_batch_size
@@ -132,7 +150,6 @@ class Pipeline:
         from toolkit.compress.evaluate import Probe
         from toolkit.compress.export import input_names_for
         from toolkit.compress.flops import gflops_per_item
-        from toolkit.compress.latency import torch_latency
         from toolkit.compress.runtime import TorchEncoder
         from toolkit.fileio import sha256_file
 
@@ -152,16 +169,12 @@ class Pipeline:
                 self.probe = Probe.fit(train_x, ctx.splits.probe_train[1], self.ref_out["probe_test"], ctx.splits.probe_test[1], seed=ctx.seed)
                 quality.probe_accuracy = round(self.probe.reference_accuracy, 5)
                 quality.accuracy_drop_points = 0.0
-            latency = []
-            if self.settings.measure_latency:
-                latency = torch_latency(ctx.teacher, input_names_for(ctx.teacher), ctx.threads, int(ctx.src.config.get("vocab_size", 1000)),
-                                        self.settings.latency, where=self.where)
         w = ctx.src.weights
         return Variant(
             name="reference", kind="reference", path=str(ctx.src.path), model_file=None,
             files={w.name: sha256_file(w)}, size_bytes=w.stat().st_size, precision="fp32", num_layers=ctx.src.num_layers,
             notes=["torch fp32 in the source folder (path is absolute); the baseline every variant is compared with"],
-            quality=quality, latency=latency, gflops_per_item=gflops_per_item(ctx.src.config, ctx.max_length),
+            quality=quality, gflops_per_item=gflops_per_item(ctx.src.config, ctx.max_length),
         )
 
     def _variant(self, v, dest: Path):
@@ -169,7 +182,6 @@ class Pipeline:
         from toolkit.compress.builders import BUILDERS
         from toolkit.compress.evaluate import embedding_fidelity, gate, logits_fidelity
         from toolkit.compress.flops import gflops_per_item
-        from toolkit.compress.latency import onnx_latency
         from toolkit.compress.runtime import OnnxEncoder
         from toolkit.compress.source import copy_model_files
 
@@ -198,14 +210,11 @@ class Pipeline:
                 acc = self.probe.accuracy(out["probe_test"], ctx.splits.probe_test[1])
                 quality.probe_accuracy = round(acc, 5)
                 quality.accuracy_drop_points = round(100 * (self.probe.reference_accuracy - acc), 3)
-            latency = []
-            if self.settings.measure_latency:
-                latency = onnx_latency(dest / "model.onnx", ctx.threads, int(ctx.src.config.get("vocab_size", 1000)), self.settings.latency, where=self.where)
         files, size = folder_files(dest)
         reason = gate(quality, ctx.task, self.spec.compression.quality_floor)
         return Variant(
             name=v.name, kind=v.kind, path=f"variants/{v.name}", model_file="model.onnx", files=files, size_bytes=size,
             precision=built.precision, num_layers=built.num_layers, devices=built.devices,
-            status="rejected" if reason else "accepted", rejected_reason=reason, notes=notes, quality=quality, latency=latency,
+            status="rejected" if reason else "accepted", rejected_reason=reason, notes=notes, quality=quality,
             gflops_per_item=gflops_per_item(built.config, ctx.max_length),
         )
