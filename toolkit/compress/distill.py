@@ -169,6 +169,20 @@ def _save(state: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _load_checkpoint(path: Path):
+    """A checkpoint written by :func:`_save`, or None when there is none or it cannot be read."""
+    import pickle
+
+    import torch
+
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, weights_only=True)  # tensors and plain containers only: no code runs on load
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):
+        return None
+
+
 def train(ctx, student, name: str, max_steps: int, init: str = "") -> list[str]:
     """Distil ``ctx.teacher`` into ``student`` in place. Returns notes on how training went."""
     import torch
@@ -183,7 +197,7 @@ def train(ctx, student, name: str, max_steps: int, init: str = "") -> list[str]:
     old_threads = torch.get_num_threads()
     torch.set_num_threads(ctx.threads)
     try:
-        state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
+        state = _load_checkpoint(ckpt)
         if state is not None and state.get("finished"):
             student.load_state_dict(state["best"])
             return [f"student weights reused from a finished run (cache {ckpt.parent})", *state["notes"]]
