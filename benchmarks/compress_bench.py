@@ -8,7 +8,7 @@ Prints the full table (size, p50/p95 at 1×32 and 8×128, speed-up, cosine mean/
 and one PASS/FAIL line per target; exits 1 when a target is missed.
 
 Run: .venv/bin/python benchmarks/compress_bench.py [--out DIR] [--variants a,b] [--threads N]
-(default variants: onnx-fp32, onnx-int8, onnx-int8-static, onnx-fp16, distilled-L3, distilled-L2, pruned-heads25).
+(default variants: onnx-fp32, onnx-int8, onnx-int8-static, onnx-fp16, distilled-L4, distilled-L3, distilled-L2, pruned-heads25).
 Distillation checkpoints are cached in DIR/.leanserve-cache: a rerun with the same settings reuses them.
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-DEFAULT = "onnx-fp32,onnx-int8,onnx-int8-static,onnx-fp16,distilled-L3,distilled-L2,pruned-heads25"
+DEFAULT = "onnx-fp32,onnx-int8,onnx-int8-static,onnx-fp16,distilled-L4,distilled-L3,distilled-L2,pruned-heads25"
 
 
 class _Printer:

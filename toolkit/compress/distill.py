@@ -165,8 +165,12 @@ def _save(state: dict, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C mid-write: keep the previous checkpoint, drop the partial one
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _load_checkpoint(path: Path):
