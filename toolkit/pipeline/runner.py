@@ -221,10 +221,11 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
 
     def do_plan() -> str:
         from toolkit.artifacts import save_artifact
-        from toolkit.planner.api import load_inputs, make_plan
+        from toolkit.artifacts.profiles import ProfilesFile
+        from toolkit.planner.api import make_plan
 
-        loaded2, vf, profiles = load_inputs(str(loaded.path), str(variants_json), str(profiles_json) if profiles_json.exists() else None)
-        res = make_plan(loaded2, vf, profiles, strategy="fast", top=5)
+        profiles = load_artifact(ProfilesFile, profiles_json) if profiles_json.exists() else None
+        res = make_plan(loaded, variants, profiles, strategy="fast", top=5)
         save_artifact(res.plan, plan_json)
         result.warnings.extend(res.warnings)
         c = res.plan.chosen
