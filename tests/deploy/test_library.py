@@ -80,3 +80,17 @@ def test_checks_use_botocores_lists():
         checks.check_capacity(0, 3)
     for ok in ("cron(0 8 ? * MON-FRI *)", "rate(5 minutes)", "at(2025-06-01T08:00:00)"):
         checks.check_schedule(ok)
+
+
+def test_kubernetes_plan_takes_the_packaged_models_sha256(tmp_path):
+    """`leanserve run` packages the chosen variant after planning and hands its model's sha256 to emit_stack."""
+    from tests.deploy.factories import autoscaling, candidate, make_plan
+    from toolkit.artifacts import save_artifact
+    from toolkit.deploy.emit import emit_stack
+
+    plan = make_plan(candidate(platform="kubernetes", instance_type="g5.xlarge", scaling=autoscaling()), sha256=None)
+    path = save_artifact(plan, tmp_path / "plan.json")
+    with pytest.raises(InputError, match="does not name a model artifact"):
+        emit_stack(path, tmp_path / "stack", "prod", image="registry/minilm:1")
+    result = emit_stack(path, tmp_path / "stack", "prod", image="registry/minilm:1", model_sha256="cd" * 32)
+    assert result.config.model.sha256 == "cd" * 32
