@@ -141,6 +141,7 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
     result = RunResult(out=out)
     spec = loaded.spec
     force = set(STAGES) if "all" in options.force else set(options.force)
+    catalog = _catalog_version()  # hashed once: plan and report both depend on the price data
 
     def stage(name: str, inputs: dict, outputs: list[Path], work: Callable[[], str]) -> None:
         fp = fingerprint({"stage": name, "tool": __version__, **inputs})
@@ -237,7 +238,7 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
     if spec.traffic.pattern.kind == "trace":
         trace_sha = _file_sha(loaded.resolve(spec.traffic.pattern.file))
     stage("plan", {"spec": loaded.sha256, "trace": trace_sha, "variants": _file_sha(variants_json),
-                   "profiles": _file_sha(profiles_json), "catalog": _catalog_version()},
+                   "profiles": _file_sha(profiles_json), "catalog": catalog},
           [plan_json], do_plan)
     plan = load_artifact(PlanFile, plan_json)
     result.plan = plan
@@ -278,7 +279,7 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
         _, paths = write_reports(plan_json, out_dir=report_dir)
         return ", ".join(p.name for p in paths.values())
 
-    stage("report", {"plan": _file_sha(plan_json), "catalog": _catalog_version()}, [report_dir], do_report)
+    stage("report", {"plan": _file_sha(plan_json), "catalog": catalog}, [report_dir], do_report)
     from toolkit.report import make_report
 
     result.report = make_report(plan_json)
