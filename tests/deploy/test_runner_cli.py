@@ -140,4 +140,6 @@ def test_infra_folder_without_a_project(fake_pulumi, tmp_path):
 
 
 def test_the_default_infra_folder_is_this_checkouts():
-    assert runner.infra_dir() == runner.REPO_INFRA and (runner.REPO_INFRA / "__main__.py").is_file()
+    from toolkit.assets import INFRA
+
+    assert runner.infra_dir() == INFRA and (INFRA / "__main__.py").is_file()

@@ -23,7 +23,6 @@ INSTALL_HINT = (
     "install the Pulumi CLI (curl -fsSL https://get.pulumi.com | sh, or see https://www.pulumi.com/docs/iac/download-install/), "
     "or write the stack file with `leanserve deploy PLAN --emit infra/` and run pulumi in CI"
 )
-REPO_INFRA = Path(__file__).resolve().parents[2] / "infra"
 
 Output = Callable[[str], None]
 
@@ -37,8 +36,10 @@ def pulumi_cli() -> str:
 
 
 def infra_dir(explicit: str | Path | None = None) -> Path:
-    """The Pulumi project folder: --infra, else the infra/ folder of this checkout."""
-    d = Path(explicit) if explicit else REPO_INFRA
+    """The Pulumi project folder: --infra, else leanserve's own ``infra/`` (the checkout's, or the copy in the wheel)."""
+    from toolkit.assets import INFRA
+
+    d = Path(explicit) if explicit else INFRA
     if not (d / "Pulumi.yaml").is_file():
         raise InputError(f"no Pulumi project (Pulumi.yaml) in {d}", hint="pass --infra DIR, the folder that holds leanserve's Pulumi.yaml and __main__.py")
     return d

@@ -21,11 +21,12 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
 def templates_dir() -> Path:
-    """``containers/`` at the project root (next to the ``toolkit`` package)."""
-    here = Path(__file__).resolve().parents[2] / "containers"
-    if not here.is_dir():  # pragma: no cover - only in a broken install
-        raise ExternalToolError(f"container templates not found at {here}", hint="reinstall leanserve from its source tree")
-    return here
+    """The templates of ``containers/``, shipped in the wheel as ``toolkit/assets/containers``."""
+    from toolkit.assets import CONTAINERS
+
+    if not (CONTAINERS / "triton").is_dir():  # pragma: no cover - only in a broken install
+        raise ExternalToolError(f"container templates not found at {CONTAINERS}", hint="reinstall leanserve (pip install --force-reinstall leanserve)")
+    return CONTAINERS
 
 
 def sagemaker_image(region: str) -> str:
