@@ -59,7 +59,11 @@ def atomic_dir(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Pat
                 raise InputError(f"{dest} already exists", hint="remove it or choose another --out")
             old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
             os.replace(dest, old)
-            os.replace(tmp, dest)
+            try:
+                os.replace(tmp, dest)
+            except BaseException:
+                os.replace(old, dest)  # put the previous folder back: never leave no folder at all
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, dest)

@@ -131,6 +131,33 @@ def test_interrupt_leaves_previous_output_untouched(tiny_dir, tmp_path, monkeypa
     assert sorted(p.name for p in (out / "variants").iterdir()) == ["onnx-fp32"]
 
 
+def test_interrupt_at_the_folder_swap_never_pairs_an_old_index_with_new_folders(tiny_dir, tmp_path, monkeypatch):
+    """Ctrl-C exactly when the new variants/ replaces the old one: the old folder stays, and no stale variants.json
+    describes folders it did not build (the next compress simply rebuilds)."""
+    import os
+
+    from toolkit import fileio
+
+    spec = write_spec(tmp_path, str(tiny_dir), ["onnx-fp32", "onnx-int8"])
+    out = tmp_path / "out"
+    assert run_cli("compress", spec, "--out", out, "--quick", "--variants", "onnx-fp32").exit_code == 0
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(src).endswith(".partial"):
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(fileio.os, "replace", replace)
+    result = run_cli("compress", spec, "--out", out, "--quick")
+    monkeypatch.setattr(fileio.os, "replace", real_replace)
+    assert result.exit_code == 130
+    assert sorted(p.name for p in (out / "variants").iterdir()) == ["onnx-fp32"]
+    assert not (out / "variants.json").exists()
+    assert run_cli("compress", spec, "--out", out, "--quick").exit_code == 0
+    assert sorted(p.name for p in (out / "variants").iterdir()) == ["onnx-fp32", "onnx-int8"]
+
+
 def test_interrupted_distillation_resumes_from_its_checkpoint(tiny_dir, tmp_path):
     from toolkit.compress import build_variants
     from toolkit.compress.progress import NullReporter, _NullStage

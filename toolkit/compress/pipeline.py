@@ -114,6 +114,9 @@ class Pipeline:
                 },
             )
             save_artifact(vf, tmp / ".variants.json")
+            # Never leave an old variants.json beside the new folders: drop it just before the folder swap, so a crash
+            # in between leaves the old folders with no index (compress reruns), not an index that mismatches them.
+            (self.out_dir / "variants.json").unlink(missing_ok=True)
         os.replace(self.out_dir / "variants" / ".variants.json", self.out_dir / "variants.json")
         return vf
 
