@@ -46,7 +46,7 @@ def _stream(line: str) -> None:
 @click.option("--image", help="Container image. SageMaker default: the region's SageMaker Triton image. Kubernetes: required (the image built from the package's container context).")
 @click.option("--triton-version", default=DEFAULT_TRITON_VERSION, show_default=True, help="SageMaker Triton image version when --image is not given.")
 @click.option("--triton-model", help="Triton model SageMaker serves (default: the only model, or the ensemble, in model.tar.gz).")
-@click.option("--infra", "infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder for --stack (default: this checkout's infra/).")
+@click.option("--infra", "infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder for --stack (default: the infra/ shipped with leanserve; pass your own copy to keep stack files in your repository).")
 def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, model_path: str | None, image: str | None, triton_version: str, triton_model: str | None, infra: str | None) -> None:
     """Write the stack config for PLAN (--emit DIR), or run `pulumi preview`/`up` on it (--stack NAME).
 
@@ -114,7 +114,7 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
 
 @deploy.command("status")
 @click.option("--stack", required=True, help="Pulumi stack name.")
-@click.option("--infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder (default: this checkout's infra/).")
+@click.option("--infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder (default: the infra/ shipped with leanserve).")
 def status(stack: str, infra: str | None) -> None:
     """Show a stack's last update and its outputs (endpoint name, bucket, alarms).
 
@@ -143,7 +143,7 @@ def status(stack: str, infra: str | None) -> None:
 @deploy.command("destroy")
 @click.option("--stack", required=True, help="Pulumi stack name.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for CI).")
-@click.option("--infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder (default: this checkout's infra/).")
+@click.option("--infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder (default: the infra/ shipped with leanserve).")
 def destroy(stack: str, yes: bool, infra: str | None) -> None:
     """Delete every resource of a stack: endpoint, autoscaling, alarms, role, bucket and model.
 
