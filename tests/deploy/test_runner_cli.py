@@ -143,3 +143,24 @@ def test_the_default_infra_folder_is_this_checkouts():
     from toolkit.assets import INFRA
 
     assert runner.infra_dir() == INFRA and (INFRA / "__main__.py").is_file()
+
+
+def test_init_copies_the_pulumi_project_to_keep_in_a_repository(tmp_path):
+    dest = tmp_path / "infra"
+    result = run_cli("--json", "deploy", "init", dest)
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["files"]
+    for rel in ("Pulumi.yaml", "__main__.py", "leanserve_infra/sagemaker_endpoint.py", "Pulumi.cpu.yaml"):
+        assert rel in files and (dest / rel).is_file()
+    assert not [f for f in files if "__pycache__" in f]
+    assert runner.infra_dir(dest) == dest
+
+
+def test_init_refuses_a_folder_that_already_has_files_and_changes_nothing(tmp_path):
+    dest = tmp_path / "infra"
+    dest.mkdir()
+    (dest / "mine.txt").write_text("keep me")
+    result = run_cli("deploy", "init", dest)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"error: {dest} already exists and is not empty"
+    assert [p.name for p in dest.iterdir()] == ["mine.txt"]

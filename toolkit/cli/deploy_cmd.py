@@ -1,4 +1,4 @@
-"""`leanserve deploy PLAN --emit DIR | --stack NAME [--preview]`, `deploy status`, `deploy destroy`."""
+"""`leanserve deploy PLAN --emit DIR | --stack NAME [--preview]`, `deploy status`, `deploy destroy`, `deploy init`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def deploy() -> None:
       leanserve deploy out/plan.json --stack prod --preview
       leanserve deploy status --stack prod
       leanserve deploy destroy --stack prod --yes
+      leanserve deploy init infra/          # a copy of the Pulumi project to keep in your repository
     """
 
 
@@ -110,6 +111,28 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
             click.echo(f"  {k} = {v}")
 
     emit(result, render_run)
+
+
+@deploy.command("init")
+@click.argument("directory", type=click.Path(path_type=str))
+def init(directory: str) -> None:
+    """Copy leanserve's Pulumi project into DIRECTORY, to keep in your repository.
+
+    The copy holds the program (__main__.py), the components (leanserve_infra/) and the four example
+    stacks. Pass it as --infra to `deploy --stack`, `status` and `destroy`, and write stack files into
+    it with `deploy PLAN --emit DIRECTORY`. DIRECTORY must not exist or be empty.
+
+    \b
+    Example:
+      leanserve deploy init infra/
+      leanserve deploy out/plan.json --emit infra/ --stack prod
+    """
+    from toolkit.deploy.runner import init_project
+
+    dest = init_project(directory)
+    files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    emit({"directory": str(dest), "files": files},
+         lambda: click.echo(f"Pulumi project copied to {dest} ({len(files)} files); use it with --infra {dest}"))
 
 
 @deploy.command("status")

@@ -45,6 +45,24 @@ def infra_dir(explicit: str | Path | None = None) -> Path:
     return d
 
 
+def init_project(dest: str | Path) -> Path:
+    """Copy leanserve's Pulumi project (program, components, example stacks) to ``dest``, which must not exist
+    or be empty: the folder to keep in your repository and pass as ``--infra``. Written atomically."""
+    from toolkit.assets import INFRA
+    from toolkit.fileio import atomic_dir
+
+    target = Path(dest)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InputError(f"{target} already exists and is not empty", hint="choose a new folder, e.g. `leanserve deploy init infra/`")
+    if target.is_dir():
+        target.rmdir()  # an empty folder: replaced by the copy
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    with atomic_dir(target, replace=False) as tmp:
+        shutil.copytree(INFRA, tmp, ignore=ignore, dirs_exist_ok=True)
+        os.chmod(tmp, 0o755)
+    return target
+
+
 def select_stack(stack: str, work_dir: Path):
     """Create or select ``stack`` of the project in ``work_dir`` (a LocalWorkspace on the real CLI)."""
     auto = require("pulumi.automation", "infra")
