@@ -162,5 +162,5 @@ def test_init_refuses_a_folder_that_already_has_files_and_changes_nothing(tmp_pa
     (dest / "mine.txt").write_text("keep me")
     result = run_cli("deploy", "init", dest)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == f"error: {dest} already exists and is not empty"
+    assert result.stderr.splitlines()[0] == f"error: {dest} already exists and is not an empty folder"
     assert [p.name for p in dest.iterdir()] == ["mine.txt"]

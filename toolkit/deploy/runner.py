@@ -53,7 +53,7 @@ def init_project(dest: str | Path) -> Path:
 
     target = Path(dest)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(f"{target} already exists and is not empty", hint="choose a new folder, e.g. `leanserve deploy init infra/`")
+        raise InputError(f"{target} already exists and is not an empty folder", hint="choose a new folder, e.g. `leanserve deploy init infra/`")
     if target.is_dir():
         target.rmdir()  # an empty folder: replaced by the copy
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
