@@ -164,3 +164,18 @@ def test_init_refuses_a_folder_that_already_has_files_and_changes_nothing(tmp_pa
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == f"error: {dest} already exists and is not an empty folder"
     assert [p.name for p in dest.iterdir()] == ["mine.txt"]
+
+
+def test_stack_commands_warn_when_they_would_write_into_the_installed_package(no_pulumi, tmp_path, monkeypatch):
+    """In a wheel install the default project is a real folder in site-packages (in a checkout, a link to infra/)."""
+    from toolkit import assets
+
+    installed = runner.init_project(tmp_path / "site-packages-infra")
+    monkeypatch.setattr(assets, "INFRA", installed)
+    result = run_cli("deploy", "status", "--stack", "prod")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"warning: using the Pulumi project inside the installed leanserve ({installed})")
+    assert "leanserve deploy init infra/" in result.stderr
+    assert lines[-2:] == MISSING
+    assert "warning" not in run_cli("deploy", "status", "--stack", "prod", "--infra", installed).stderr

@@ -38,6 +38,14 @@ def _stream(line: str) -> None:
     click.echo(line.rstrip("\n"), err=True)
 
 
+def _warn_if_packaged_infra(infra: str | None) -> None:
+    from toolkit.deploy.runner import packaged_infra_note
+
+    note = packaged_infra_note(infra)
+    if note:
+        warn(note)
+
+
 @deploy.command("apply")
 @click.argument("plan", type=click.Path(path_type=str))
 @click.option("--emit", "emit_dir", type=click.Path(file_okay=False, path_type=str), help="Write DIR/Pulumi.<stack>.yaml for GitOps and stop (DIR: the Pulumi project, e.g. infra/).")
@@ -102,6 +110,7 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
 
     from toolkit.deploy.runner import deploy as run_deploy
 
+    _warn_if_packaged_infra(infra)
     result = run_deploy(plan, stack, preview=preview, infra=infra, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model, on_output=_stream)
 
     def render_run() -> None:
@@ -149,6 +158,7 @@ def status(stack: str, infra: str | None) -> None:
     """
     from toolkit.deploy.runner import status as run_status
 
+    _warn_if_packaged_infra(infra)
     result = run_status(stack, infra=infra)
 
     def render() -> None:
@@ -179,6 +189,7 @@ def destroy(stack: str, yes: bool, infra: str | None) -> None:
     """
     from toolkit.deploy import runner
 
+    _warn_if_packaged_infra(infra)
     runner.preflight(stack, infra)
     if not yes:
         click.confirm(f"Destroy stack '{stack}' and all its resources (endpoint, scaling, alarms, role, bucket, model)?", abort=True, err=True)

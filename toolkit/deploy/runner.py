@@ -45,6 +45,17 @@ def infra_dir(explicit: str | Path | None = None) -> Path:
     return d
 
 
+def packaged_infra_note(explicit: str | Path | None) -> str | None:
+    """A warning when --infra is not given and the default project is the copy inside an installed wheel
+    (in a checkout it is a link to the repository's infra/, where stack files belong)."""
+    from toolkit import assets
+
+    if explicit or assets.INFRA.is_symlink():
+        return None
+    return (f"using the Pulumi project inside the installed leanserve ({assets.INFRA}), so Pulumi writes stack files there; "
+            "run `leanserve deploy init infra/` once and pass --infra infra/ to keep them in your repository")
+
+
 def init_project(dest: str | Path) -> Path:
     """Copy leanserve's Pulumi project (program, components, example stacks) to ``dest``, which must not exist
     or be empty: the folder to keep in your repository and pass as ``--infra``. Written atomically."""
