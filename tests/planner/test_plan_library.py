@@ -188,3 +188,19 @@ def test_kubernetes_policy_uses_the_metric_deploy_understands(tmp_path, catalog)
     p = _plan(tmp_path, catalog, top=1, **{"traffic.days": 2, "targets.platforms": ["kubernetes"]}).plan
     assert p.chosen.autoscaling.metric == "requests"
     check_metric(p.chosen.autoscaling.metric, "kubernetes")  # raises on a metric deploy cannot map
+
+
+def test_an_estimated_capacity_comes_with_a_dollar_range_re_searched_at_both_ends_of_its_band(tmp_path, catalog):
+    """Finance reads "±x%" capacity as a cost range: at the low end more instances are needed, at the high end fewer."""
+    p = _plan(tmp_path, catalog, top=1, **{"sla.peak_rps": 1500, "traffic.pattern.trough_rps": 150, "traffic.days": 7,
+                                          "targets.platforms": ["sagemaker-realtime"]}).plan
+    c = p.chosen
+    assert c.capacity_provenance.source == "estimated"
+    band = c.sensitivity["cost_band"]
+    low_cap, high_cap = band["low_capacity"], band["high_capacity"]
+    assert (low_cap["capacity_rps_per_instance"], high_cap["capacity_rps_per_instance"]) == tuple(c.capacity_band_rps)
+    assert low_cap["meets_sla"] and high_cap["meets_sla"]
+    assert high_cap["monthly_cost_usd"] < c.monthly_cost_usd < low_cap["monthly_cost_usd"]
+    assert high_cap["max_capacity"] <= c.autoscaling.max_capacity <= low_cap["max_capacity"]
+    assert any(e.startswith(f"Re-searching the policy at each end of the band, the cheapest one that meets the SLA costs "
+                            f"${high_cap['monthly_cost_usd']:,.2f}") for e in p.estimates)

@@ -163,3 +163,18 @@ def test_a_serverless_plan_reports_gb_seconds_and_no_hourly_chart(tmp_path):
     assert "| Cold starts | 412 per month | **estimated** |" in md
     assert "Mean in-service instances" not in md
     assert "| $0.00002 / GB-second |" in md
+
+
+def test_an_estimated_capacity_becomes_a_dollar_range_when_the_plan_has_one(tmp_path):
+    plan = make_plan()
+    plan.chosen.sensitivity = {"cost_band": {
+        "low_capacity": {"capacity_rps_per_instance": 46.5, "meets_sla": True, "monthly_cost_usd": 812.4},
+        "high_capacity": {"capacity_rps_per_instance": 77.5, "meets_sla": True, "monthly_cost_usd": 401.25}}}
+    rep = make_report(save_artifact(plan, tmp_path / "plan.json"))
+    cost = next(f for f in rep.figures if f.figure == "Monthly cost")
+    assert cost.detail.endswith("with capacity at the ends of its band (46.5–77.5 req/s per instance, ±25%), the cheapest "
+                                "autoscaling policy that meets the SLA on this configuration would cost $401.25–$812.40 a month")
+    assert "$401.25–$812.40 a month" in render(rep, "md")
+    # without a band (older plans), the report keeps the rule of thumb
+    plain = make_report(save_artifact(make_plan(), tmp_path / "old" / "plan.json"))
+    assert "carries about the capacity band (±25%)" in next(f for f in plain.figures if f.figure == "Monthly cost").detail

@@ -89,7 +89,7 @@ class Candidate(_Model):
     feasible: bool = True
     why_not: str | None = Field(default=None, description="For runners-up and misses: why it lost or which constraint it broke, by how much.")
     capacity_band_rps: list[float] | None = Field(default=None, description="Low and high end of the capacity estimate's uncertainty band (req/s per instance).")
-    sensitivity: dict | None = Field(default=None, description="The same policy simulated with capacity at the low end of its band: violation minutes per month.")
+    sensitivity: dict | None = Field(default=None, description="The same policy simulated with capacity at the low end of its band: violation minutes per month; and 'cost_band': the cheapest policy meeting the SLA, and its monthly cost, with capacity at each end of the band.")
 
 
 class Baselines(_Model):

@@ -21,6 +21,7 @@ from toolkit.errors import InfeasibleError
 from toolkit.planner import costs as C
 from toolkit.planner.assemble import (
     InstanceOutcome,
+    cost_band,
     instance_candidate,
     latency_miss,
     low_capacity_violations,
@@ -156,6 +157,10 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
         chosen.sensitivity = {"capacity_rps_per_instance": round(low, 3), "violation_minutes": round(v_low, 1),
                               "meets_sla": v_low <= allowance,
                               "note": "same policy and target value, capacity at the low end of its uncertainty band"}
+        band = cost_band(out, index, mf, peak, m0, allowance)
+        if band:
+            chosen.sensitivity["cost_band"] = band | {
+                "note": "the cheapest policy that meets the SLA on this configuration, re-searched with capacity at each end of its band"}
 
     stage("baselines")
     baselines = Baselines(static_peak=_static_peak(cset, index, m0, peak), single_gpu_default=None)

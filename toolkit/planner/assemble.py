@@ -106,6 +106,38 @@ def low_capacity_violations(out: InstanceOutcome, index: TraceIndex, month_facto
     return float(v[0] * month_factor), low
 
 
+def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak_rps: float, min_instances: int,
+              allowance: float) -> dict | None:
+    """What the chosen configuration would cost if its capacity were at either end of its uncertainty band: for each
+    end, the cheapest policy of the grid (re-searched at that capacity) whose violation minutes stay within the
+    allowance. Turns "capacity ±x%" into a dollar range. None when the capacity was measured (no band)."""
+    from toolkit.planner.grid import G, LaneSpace
+    from toolkit.planner.simulate import run_events
+
+    est = out.group.capacity
+    scale = out.group.cap_rps / max(est.max_rps_at_sla, 1e-9)
+    ends = {"low_capacity": est.low_rps * scale, "high_capacity": est.high_rps * scale}
+    if math.isclose(ends["low_capacity"], ends["high_capacity"]):
+        return None
+    band = {}
+    for end, cap in ends.items():
+        space = LaneSpace([replace(out.group, cap_rps=cap)], peak_rps, min_instances)
+        ids = np.arange(G, dtype=np.int64)
+        lanes = space.lanes(ids)
+        log = run_events(index, lanes)
+        viol, _ = measure_events(index, lanes, log, ids)
+        ok = viol * month_factor <= allowance
+        if not ok.any():
+            band[end] = {"capacity_rps_per_instance": round(cap, 3), "monthly_cost_usd": None, "meets_sla": False}
+            continue
+        best = int(np.argmin(np.where(ok, log.billed_minutes, np.iinfo(np.int64).max)))
+        pol = space.policy(best)
+        band[end] = {"capacity_rps_per_instance": round(cap, 3), "meets_sla": True,
+                     "monthly_cost_usd": round(out.option.price.monthly(int(log.billed_minutes[best]) / 60 * month_factor), 2),
+                     "min_capacity": pol.min_capacity, "max_capacity": pol.max_capacity, "safety_factor": pol.safety_factor}
+    return band
+
+
 def serverless_candidate(s, index: TraceIndex, month_factor: float, requests_month: float, *, feasible: bool = True, why: str | None = None) -> Candidate:
     sim = s.sim
     monthly = s.price.fixed_usd

@@ -265,8 +265,14 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
             out.append(Figure(figure="Capacity per instance", value=f"{c.capacity_rps_per_instance:g} req/s", provenance="estimated",
                               detail=f"{prov.model}, ±{prov.uncertainty * 100:.0f}%"))
     band = ""
+    cost_band = (c.sensitivity or {}).get("cost_band") or {}
+    lo, hi = cost_band.get("high_capacity") or {}, cost_band.get("low_capacity") or {}
     if prov is not None and prov.source == "estimated" and c.instance_type:
         band = f"; instance-hours scale roughly with 1/capacity, so the instance cost carries about the capacity band (±{prov.uncertainty * 100:.0f}%)"
+        if lo.get("monthly_cost_usd") is not None and hi.get("monthly_cost_usd") is not None:
+            band = (f"; with capacity at the ends of its band ({hi['capacity_rps_per_instance']:g}–{lo['capacity_rps_per_instance']:g} req/s per "
+                    f"instance, ±{prov.uncertainty * 100:.0f}%), the cheapest autoscaling policy that meets the SLA on this configuration "
+                    f"would cost {fmt_usd(to_cents(lo['monthly_cost_usd']))}–{fmt_usd(to_cents(hi['monthly_cost_usd']))} a month")
     out.append(Figure(figure="Monthly cost", value=fmt_usd(to_cents(c.monthly_cost_usd)), provenance="estimated",
                       detail=f"list prices × usage from a minute-by-minute simulation over {sim.minutes:,} minutes of traffic, scaled to 30 days{band}"))
     out.append(Figure(figure="Cost per 1M requests", value=fmt_per_million(c.cost_per_million_requests_usd), provenance="estimated",
