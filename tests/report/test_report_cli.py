@@ -175,6 +175,11 @@ def test_an_estimated_capacity_becomes_a_dollar_range_when_the_plan_has_one(tmp_
     assert cost.detail.endswith("with capacity at the ends of its band (46.5–77.5 req/s per instance, ±25%), the cheapest "
                                 "autoscaling policy that meets the SLA on this configuration would cost $401.25–$812.40 a month")
     assert "$401.25–$812.40 a month" in render(rep, "md")
+    assert rep.cost_range_cents == [40125, 81240]
+    assert "| Monthly cost with capacity at either end of its estimate | $401.25–$812.40 |" in render(rep, "md")
+    assert "$401.25–$812.40 with capacity at either end of its estimate" in render(rep, "html")
+    assert json.loads(render(rep, "json"))["cost_range_cents"] == [40125, 81240]
     # without a band (older plans), the report keeps the rule of thumb
     plain = make_report(save_artifact(make_plan(), tmp_path / "old" / "plan.json"))
     assert "carries about the capacity band (±25%)" in next(f for f in plain.figures if f.figure == "Monthly cost").detail
+    assert plain.cost_range_cents is None and "either end of its estimate" not in render(plain, "md")

@@ -43,6 +43,7 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
     start = _plan_date(plan.created_at)
     prices = _price_rows(plan, today)
     figures = _figures(plan, chosen)
+    ends = _cost_band_ends(chosen)
     report = CostReport(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         plan_name=plan.name,
@@ -53,6 +54,7 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
         period_end=(start + timedelta(days=MONTH_DAYS)).isoformat(),
         configuration=describe_candidate(chosen),
         monthly_cost_cents=total_cents,
+        cost_range_cents=[to_cents(e["monthly_cost_usd"]) for e in ends] if ends else None,
         cost_per_million_requests_usd=chosen.cost_per_million_requests_usd,
         lines=lines,
         by_resource=_shares(lines, total_cents, lambda l: l.resource),
@@ -251,6 +253,15 @@ def _price_rows(plan: PlanFile, today: date) -> list[PriceRow]:
     return sorted(rows, key=lambda r: (-r.age_days, r.sku))
 
 
+def _cost_band_ends(c: Candidate) -> tuple[dict, dict] | None:
+    """The plan's cost band as (high-capacity end, low-capacity end), i.e. (cheaper, dearer); None without one."""
+    band = (c.sensitivity or {}).get("cost_band") or {}
+    lo, hi = band.get("high_capacity") or {}, band.get("low_capacity") or {}
+    if lo.get("monthly_cost_usd") is None or hi.get("monthly_cost_usd") is None:
+        return None
+    return lo, hi
+
+
 def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
     sim = c.simulation
     prov = c.capacity_provenance
@@ -265,11 +276,11 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
             out.append(Figure(figure="Capacity per instance", value=f"{c.capacity_rps_per_instance:g} req/s", provenance="estimated",
                               detail=f"{prov.model}, ±{prov.uncertainty * 100:.0f}%"))
     band = ""
-    cost_band = (c.sensitivity or {}).get("cost_band") or {}
-    lo, hi = cost_band.get("high_capacity") or {}, cost_band.get("low_capacity") or {}
+    ends = _cost_band_ends(c)
     if prov is not None and prov.source == "estimated" and c.instance_type:
         band = f"; instance-hours scale roughly with 1/capacity, so the instance cost carries about the capacity band (±{prov.uncertainty * 100:.0f}%)"
-        if lo.get("monthly_cost_usd") is not None and hi.get("monthly_cost_usd") is not None:
+        if ends:
+            lo, hi = ends
             band = (f"; with capacity at the ends of its band ({hi['capacity_rps_per_instance']:g}–{lo['capacity_rps_per_instance']:g} req/s per "
                     f"instance, ±{prov.uncertainty * 100:.0f}%), the cheapest autoscaling policy that meets the SLA on this configuration "
                     f"would cost {fmt_usd(to_cents(lo['monthly_cost_usd']))}–{fmt_usd(to_cents(hi['monthly_cost_usd']))} a month")

@@ -114,7 +114,10 @@ def _table(headers: list[str], rows: list[list[str]], num: set[int] = frozenset(
 
 
 def _kpis(r: CostReport) -> str:
-    cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), f"30 days from {r.period_start}")]
+    sub = f"30 days from {r.period_start}"
+    if r.cost_range_cents:
+        sub += f"; {fmt_usd(r.cost_range_cents[0])}–{fmt_usd(r.cost_range_cents[1])} with capacity at either end of its estimate"
+    cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), sub)]
     req = r.traffic.get("requests_per_month")
     cards.append(("", "Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd),
                   f"{req / 1e6:,.1f}M requests a month" if isinstance(req, (int, float)) else "estimated"))

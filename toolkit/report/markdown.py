@@ -34,8 +34,10 @@ def fmt_qty(x: float) -> str:
 
 
 def headline_rows(r: CostReport) -> list[list[str]]:
-    rows = [["**Monthly cost (on demand)**", f"**{fmt_usd(r.monthly_cost_cents)}**"],
-            ["Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd)]]
+    rows = [["**Monthly cost (on demand)**", f"**{fmt_usd(r.monthly_cost_cents)}**"]]
+    if r.cost_range_cents:
+        rows.append(["Monthly cost with capacity at either end of its estimate", f"{fmt_usd(r.cost_range_cents[0])}–{fmt_usd(r.cost_range_cents[1])}"])
+    rows.append(["Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd)])
     requests = r.traffic.get("requests_per_month")
     if isinstance(requests, (int, float)):
         rows.append(["Requests per month", f"{requests:,.0f}"])

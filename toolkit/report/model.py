@@ -137,6 +137,9 @@ class CostReport(_Data):
     period_end: str = Field(description="Day after the last day of the projected month.")
     configuration: dict[str, str] = Field(description="The chosen configuration, as label -> value.")
     monthly_cost_cents: int = Field(description="Headline: projected on-demand cost of a 30-day month.")
+    cost_range_cents: list[int] | None = Field(
+        default=None, description="When capacity is estimated: the monthly cost of the cheapest SLA-meeting policy with capacity at the "
+                                  "high and at the low end of its band (low, high), from the plan's cost_band.")
     cost_per_million_requests_usd: float
     lines: list[CostLine]
     by_resource: list[Share]
