@@ -86,3 +86,21 @@ def model_tarball(path: Path, models: dict[str, str] | None = None) -> Path:
 
 def plan_for_tarball(tarball: Path, chosen: Candidate | None = None, **kw) -> PlanFile:
     return make_plan(chosen, sha256=sha256_file(tarball), **kw)
+
+
+def write_manifest(folder: Path, variant: str = "onnx-int8", target: str = "sagemaker", onnx_sha256: str = "cd" * 32) -> Path:
+    """A manifest.json like `leanserve package` writes, beside whatever model.tar.gz is in ``folder``."""
+    from toolkit.artifacts.common import save_artifact
+    from toolkit.package.manifest import BatchingInfo, FileEntry, PackageManifest
+
+    files = {"model_repository/model/1/model.onnx": FileEntry(sha256=onnx_sha256, size_bytes=1)}
+    if (folder / "model.tar.gz").is_file():
+        files["model.tar.gz"] = FileEntry(sha256=sha256_file(folder / "model.tar.gz"), size_bytes=(folder / "model.tar.gz").stat().st_size)
+    manifest = PackageManifest(
+        spec_sha256="00" * 32, name="minilm-embeddings", variant=variant, variant_kind=variant, precision="int8", task="feature-extraction", target=target,
+        device="cpu", max_sequence_length=128, pad_to_multiple_of=8, ensemble="ensemble",
+        models={"tokenizer": "tokenizer", "model": "model", "pooling": "pooling", "ensemble": "ensemble"}, output_name="embedding",
+        batching=BatchingInfo(enabled=True, max_batch_size=16, max_queue_delay_us=1000), instance_kind="KIND_CPU", instance_count=1,
+        threads_per_instance=2, triton_version="2.51.0", image="nvcr.io/nvidia/tritonserver:24.10-py3", files=files,
+    )
+    return save_artifact(manifest, folder / "manifest.json")

@@ -165,3 +165,30 @@ def test_bad_stack_name(tmp_path, write_plan, package):
     result = _emit(write_plan(), tmp_path / "infra", "--stack", "bad name", "--model", package)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == "error: 'bad name' is not a valid Pulumi stack name"
+
+
+def test_a_package_built_from_another_variant_is_refused_and_the_folder_works_as_model(tmp_path, write_plan, package):
+    from tests.deploy.factories import write_manifest
+
+    write_manifest(package.parent, variant="pruned-heads25")
+    result = _emit(write_plan(), tmp_path / "infra", "--model", package)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"error: {package} was packaged from variant 'pruned-heads25', but the plan chose 'onnx-int8'"
+    assert not (tmp_path / "infra").exists()
+    write_manifest(package.parent, variant="onnx-int8")
+    result = _emit(write_plan(), tmp_path / "infra", "--stack", "prod", "--model", package.parent)  # the package folder
+    assert result.exit_code == 0, result.output
+    assert "✓ package built from variant 'onnx-int8', the plan's choice" in result.stdout
+
+
+def test_a_kubernetes_plan_takes_the_served_models_sha256_from_the_package(tmp_path, write_plan, package):
+    from tests.deploy.factories import write_manifest
+
+    write_manifest(package.parent, target="cpu", onnx_sha256="ef" * 32)
+    plan = make_plan(candidate(platform="kubernetes", instance_type="c7i.xlarge", scaling=autoscaling()), sha256=None)
+    args = ("--stack", "k8s", "--image", "registry.example.com/m:1")
+    result = _emit(write_plan(plan), tmp_path / "infra", *args)
+    assert result.exit_code == 2 and "does not name a model artifact" in result.stderr.splitlines()[0]
+    result = _emit(write_plan(plan), tmp_path / "infra", *args, "--model", package.parent)
+    assert result.exit_code == 0, result.output
+    assert "ef" * 32 in (tmp_path / "infra" / "Pulumi.k8s.yaml").read_text()

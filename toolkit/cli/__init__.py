@@ -77,7 +77,7 @@ class LazyGroup(click.Group):
 EPILOG = """\b
 Examples:
   leanserve spec check examples/minilm/leanserve.yaml
-  leanserve --json spec check examples/minilm/leanserve.yaml | jq .sla
+  leanserve --json spec check examples/minilm/leanserve.yaml | jq .spec.sla
   leanserve run examples/minilm/leanserve.yaml --out out/
 
 \b

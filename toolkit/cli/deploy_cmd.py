@@ -51,7 +51,7 @@ def _warn_if_packaged_infra(infra: str | None) -> None:
 @click.option("--emit", "emit_dir", type=click.Path(file_okay=False, path_type=str), help="Write DIR/Pulumi.<stack>.yaml for GitOps and stop (DIR: the Pulumi project, e.g. infra/).")
 @click.option("--stack", help="Pulumi stack name. With --emit it names the file (default: the plan's name); without, the stack to deploy.")
 @click.option("--preview", is_flag=True, help="With --stack: show what `pulumi up` would change, change nothing.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=str), help="model.tar.gz from `leanserve package --target sagemaker` (default: next to PLAN). Checked against the plan's sha256.")
+@click.option("--model", "model_path", type=click.Path(path_type=str), help="The package folder from `leanserve package`, or its model.tar.gz (default: model.tar.gz next to PLAN). Checked against the plan: the sha256, and the variant the package was built from. For Kubernetes it names the served model's sha256.")
 @click.option("--image", help="Container image. SageMaker default: the region's SageMaker Triton image. Kubernetes: required (the image built from the package's container context).")
 @click.option("--triton-version", default=DEFAULT_TRITON_VERSION, show_default=True, help="SageMaker Triton image version when --image is not given.")
 @click.option("--triton-model", help="Triton model SageMaker serves (default: the only model, or the ensemble, in model.tar.gz).")
@@ -69,7 +69,7 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
     \b
     Examples:
       leanserve deploy out/plan.json --emit infra/ --stack cpu --model out/package/model.tar.gz
-      leanserve deploy out/plan.json --emit infra/ --stack k8s --image ghcr.io/acme/minilm-triton:1.0
+      leanserve deploy out/plan.json --emit infra/ --stack k8s --image ghcr.io/acme/minilm-triton:1.0 --model out/package
       leanserve -v deploy out/plan.json --emit infra/ --stack cpu   # also print the diff
       leanserve deploy out/plan.json --stack cpu --preview
     """

@@ -18,6 +18,18 @@ def default_model_path(plan_path: str | Path) -> Path:
     return (p if p.is_dir() else p.parent) / "model.tar.gz"
 
 
+ONNX_IN_PACKAGE = "model_repository/model/1/model.onnx"
+
+
+def _package_manifest(path: Path):
+    """The manifest.json of the package ``path`` is (a package folder) or lies in (its model.tar.gz), if any."""
+    from toolkit.package.manifest import PackageManifest
+
+    folder = path if path.is_dir() else path.parent
+    found = folder / "manifest.json"
+    return load_artifact(PackageManifest, found) if found.is_file() else None
+
+
 def emit_stack(
     plan_path: str | Path,
     out_dir: str | Path,
@@ -35,7 +47,18 @@ def emit_stack(
     to be the Pulumi project folder (``infra/`` or a copy of it).
     """
     plan = load_artifact(PlanFile, plan_path)
-    if model_sha256 and not plan.model_artifact_sha256 and plan.chosen is not None and plan.chosen.platform == "kubernetes":
+    given = Path(model_path) if model_path else None
+    manifest = _package_manifest(given) if given else None
+    kubernetes = plan.chosen is not None and plan.chosen.platform == "kubernetes"
+    if manifest is not None and plan.chosen is not None and manifest.variant != plan.chosen.variant:
+        raise InputError(
+            f"{given} was packaged from variant '{manifest.variant}', but the plan chose '{plan.chosen.variant}'",
+            hint=f"package the chosen variant (leanserve package VARIANTS_DIR --variant {plan.chosen.variant} --target ...) and pass that",
+        )
+    if kubernetes and not model_sha256 and manifest is not None:
+        onnx = manifest.files.get(ONNX_IN_PACKAGE)  # the image serves this file: name it in the stack
+        model_sha256 = onnx.sha256 if onnx else None
+    if model_sha256 and not plan.model_artifact_sha256 and kubernetes:
         # Kubernetes serves the model from the image: the caller names the packaged model's sha256
         plan = plan.model_copy(update={"model_artifact_sha256": model_sha256})
     out = Path(out_dir)
@@ -45,7 +68,7 @@ def emit_stack(
     model = None
     ref = None
     if plan.chosen is not None and plan.chosen.platform != "kubernetes":
-        candidate = Path(model_path) if model_path else default_model_path(plan_path)
+        candidate = (given / "model.tar.gz" if given.is_dir() else given) if given else default_model_path(plan_path)
         if model_path is None and not candidate.is_file():
             raise InputError(
                 f"no model.tar.gz given and none next to the plan ({candidate})",
@@ -57,5 +80,7 @@ def emit_stack(
     done = run_checks(cfg)
     if model is not None:
         done.insert(0, f"model.tar.gz sha256 {model.sha256[:12]}… matches the plan" if plan.model_artifact_sha256 else f"model.tar.gz sha256 {model.sha256[:12]}… recorded (the plan names none)")
+    if manifest is not None:
+        done.insert(0, f"package built from variant '{manifest.variant}', the plan's choice")
     path, changed, diff = write_stack_file(cfg, out)
     return EmitResult(config=cfg, path=path, changed=changed, diff=diff, image_source=resolved.source if resolved else None, notes=notes, checks=done)
