@@ -90,3 +90,17 @@ def test_internal_errors_have_no_traceback_without_debug(monkeypatch):
     assert "Traceback" not in result.stderr
     result = run_cli("--debug", "spec", "check", str(EXAMPLE_SPEC))
     assert "Traceback" in result.stderr
+
+
+def test_usage_errors_use_the_one_line_error_and_hint_form():
+    result = run_cli("plan", "examples/minilm/leanserve.yaml", "--variants", "out", "--top", "0")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["error: Invalid value for '--top': 0 is not in the range 1<=x<=50.",
+                                          "hint: see `cli plan --help` for the usage and examples"]
+
+
+def test_a_typo_of_a_subcommand_is_not_taken_for_a_file_name():
+    for args, typo, meant in ((["package", "chek", "out/pkg"], "chek", "check"), (["deploy", "aply", "plan.json"], "aply", "apply")):
+        result = run_cli(*args)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[0] == f"error: '{typo}' is neither a file nor a command; did you mean '{meant}'?"

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import click
 
+from toolkit.cli.groups import DefaultCommandGroup
 from toolkit.cli.output import emit, settings, warn
 
 DEFAULT_TRITON_VERSION = "24.09"  # toolkit.deploy.triton_images.DEFAULT_VERSION (kept import-free here)
 
 
-class _DefaultToApply(click.Group):
-    """`deploy PLAN …` means `deploy apply PLAN …`; `deploy status|destroy` are subcommands."""
+class _DefaultToApply(DefaultCommandGroup):
+    """`deploy PLAN …` means `deploy apply PLAN …`; `deploy status|destroy|init` are subcommands."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["apply", *args]
-        return super().parse_args(ctx, args)
+    default_command = "apply"
 
 
 @click.group(cls=_DefaultToApply)

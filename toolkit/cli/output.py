@@ -97,9 +97,14 @@ def handle_errors(fn: Callable[[], Any], debug: bool = False) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return ExitCode.INTERRUPTED
+    except click.UsageError as exc:  # wrong flags or arguments: the same one-line form as every other error
+        click.echo(f"error: {exc.format_message()}", err=True)
+        where = exc.ctx.command_path if exc.ctx is not None else "leanserve"
+        click.echo(f"hint: see `{where} --help` for the usage and examples", err=True)
+        return ExitCode.BAD_INPUT
     except click.ClickException as exc:
-        exc.show()
-        return ExitCode.BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted; nothing half-written was left behind", err=True)
         return ExitCode.INTERRUPTED

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import click
 
+from toolkit.cli.groups import DefaultCommandGroup
 from toolkit.cli.output import emit, warn
 
 
-class _DefaultToBuild(click.Group):
+class _DefaultToBuild(DefaultCommandGroup):
     """`package ARGS` means `package build ARGS` unless the first word is a subcommand (e.g. `check`)."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["build", *args]
-        return super().parse_args(ctx, args)
+    default_command = "build"
 
 
 @click.group(cls=_DefaultToBuild)
