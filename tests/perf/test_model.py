@@ -97,6 +97,10 @@ def test_capacity_respects_the_sla_and_never_exceeds_saturation(cat):
     assert tight.latency_ms_by_batch[b] * 1.2 * 1.95 <= 30.0  # its p95 (tail x waiting for the batch in service) fits
     impossible = est(v, inst, sla=1.0)
     assert impossible.max_rps_at_sla == 0 and "misses p95 <= 1 ms" in impossible.notes[-1]
+    # the latency it reports is the one the rule rejected, so "relax the SLA to X" is advice that works
+    assert impossible.batch1_at_sla_ms > 1.0
+    assert est(v, inst, sla=impossible.batch1_at_sla_ms * 1.01).max_rps_at_sla > 0
+    assert f"its p95 is {impossible.batch1_at_sla_ms:.1f} ms" in impossible.notes[-1]
 
 
 def test_p99_is_stricter_than_p50(cat):

@@ -256,7 +256,8 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                 lat1 = est.latency_ms_by_batch.get(1)
                 cost, where_ = _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task, notes, price_cache)
                 excluded.append(Excluded(v.name, platform, iname, "; ".join(est.notes) or f"{pct} above {sla_ms:g} ms even at batch 1",
-                                         latency_ms=_latency_at_percentile(lat1, pct), kind="latency", min_monthly_usd=cost, region=where_))
+                                         latency_ms=est.batch1_at_sla_ms or _latency_at_percentile(lat1, pct), kind="latency",
+                                         min_monthly_usd=cost, region=where_))
                 continue
             g = Group(len(groups), v, platform, info, est, cap, dynamics_for(platform), capacity_note=factor_note)
             for region in regions:
@@ -325,7 +326,8 @@ def _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task
 
 
 def _latency_at_percentile(lat_batch1_ms: float | None, pct: str) -> float | None:
-    """The perf model's rule: a request waits up to one batch, then runs (t x (1 + q)), times the tail."""
+    """A lone request waits up to one batch, then runs: t x (1 + q). A fallback without the measured tail, for
+    estimates that do not carry ``batch1_at_sla_ms``."""
     if lat_batch1_ms is None:
         return None
     q = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}[pct]
