@@ -122,6 +122,14 @@ def test_unknown_instance_family_suggests_the_closest(tmp_path):
     assert errors(r.stderr)[0] == "error: unknown instance family 'c7' in targets.instance_families; did you mean 'c7i'?"
 
 
+def test_a_misspelled_region_is_bad_input_with_a_suggestion_not_an_infeasible_plan(tmp_path):
+    spec = write_spec(tmp_path, **{"targets.regions": ["us-est-1"]})
+    r = run_cli("plan", spec, "--variants", VARIANTS, "--out", tmp_path / "plan.json")
+    assert r.exit_code == 2
+    assert errors(r.stderr)[0] == "error: targets.regions: no prices for region 'us-est-1'; did you mean 'us-east-1'?"
+    assert not (tmp_path / "plan.json").exists()
+
+
 def test_unknown_strategy_is_a_usage_error(tmp_path):
     r = run_cli("plan", EXAMPLE_SPEC, "--variants", VARIANTS, "--strategy", "greedy")
     assert r.exit_code == 2

@@ -99,6 +99,8 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
         from toolkit.pricing import load_catalog
 
         catalog = load_catalog(warn=warnings.append)
+    for region in spec.targets.regions:  # a typo is bad input (exit 2), not "nothing is feasible" (exit 3)
+        catalog.check_region(region, where="targets.regions: ")
     if not variants.accepted():
         raise _no_accepted_variant(variants)
     if variants.spec_sha256 != loaded.sha256:

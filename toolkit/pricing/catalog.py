@@ -277,12 +277,7 @@ class Catalog:
         if instance_type:
             self.instance(instance_type)
         if region:
-            known = sorted({r for (_, r) in self._hosting} | {r for (_, r) in self._ec2} | {r for (_, r) in self._rates})
-            if region not in known:
-                close = difflib.get_close_matches(region, known, n=1)
-                tip = f"; did you mean '{close[0]}'?" if close else ""
-                raise InputError(f"no prices for region '{region}'{tip}",
-                                 hint=f"regions in the catalog: {', '.join(known)}; `leanserve prices refresh --region {region}` fetches others")
+            self.check_region(region)
         out: list[dict] = []
 
         def keep(p: str, r: str, t: str | None) -> bool:
@@ -339,6 +334,15 @@ class Catalog:
         where = f"priced regions: {', '.join(priced)}" if priced else "no region has it in the catalog"
         return PriceNotFound(f"{message} ({where})",
                              hint=f"choose a priced region, or run `leanserve prices refresh --region {region}` with AWS credentials")
+
+    def check_region(self, region: str, where: str = "") -> None:
+        """InputError (exit 2, with a "did you mean") when no price in the catalog is for ``region``."""
+        known = sorted({r for (_, r) in self._hosting} | {r for (_, r) in self._ec2} | {r for (_, r) in self._rates})
+        if region not in known:
+            close = difflib.get_close_matches(region, known, n=1)
+            tip = f"; did you mean '{close[0]}'?" if close else ""
+            raise InputError(f"{where}no prices for region '{region}'{tip}",
+                             hint=f"regions in the catalog: {', '.join(known)}; `leanserve prices refresh --region {region}` fetches others")
 
     @staticmethod
     def _check_platform(platform: str) -> None:
