@@ -25,7 +25,7 @@ def _stages(stdout: str) -> dict[str, bool]:
 
 
 @pytest.mark.integration
-def test_run_whole_chain_then_cache_hits_then_sla_change(tmp_path):
+def test_run_whole_chain_then_cache_hits_then_sla_change(tmp_path, monkeypatch):
     from toolkit.compress.testing import tiny_model
 
     tiny_model(tmp_path / "tiny")
@@ -54,6 +54,15 @@ def test_run_whole_chain_then_cache_hits_then_sla_change(tmp_path):
     third = run_cli("--json", "run", spec, "--out", out, "--bench-seconds", "1")
     assert third.exit_code == 0, third.output
     assert _stages(third.stdout) == {"compress": True, "package": True, "bench": True, "plan": False, "deploy": False, "report": False}
+
+    # an edited report module (same version number) reruns the report and nothing else
+    from toolkit.pipeline import runner
+
+    real = runner._code_hash
+    monkeypatch.setattr(runner, "_code_hash", lambda stage: real(stage) + ("-edited" if stage == "report" else ""))
+    fourth = run_cli("--json", "run", spec, "--out", out, "--bench-seconds", "1")
+    assert fourth.exit_code == 0, fourth.output
+    assert [s for s, cached in _stages(fourth.stdout).items() if not cached] == ["report"]
 
 
 def test_a_damaged_output_is_rebuilt(tmp_path):

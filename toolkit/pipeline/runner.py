@@ -1,7 +1,7 @@
 """`leanserve run SPEC`: compress → package → serve+bench → plan → deploy --emit → report, with a stage cache.
 
 Each stage declares the inputs it depends on (spec sections, upstream files' sha256, library and catalog
-versions). When they are unchanged and its recorded outputs are intact, the stage is a cache hit and is
+versions, and a hash of the toolkit code it runs: see ``STAGE_CODE``). When they are unchanged and its recorded outputs are intact, the stage is a cache hit and is
 skipped. So a second run with nothing changed only re-hashes files, and a change of the SLA reruns plan,
 deploy and report only (the bench repository's batching does not depend on the SLA; see ``_package_bench``).
 
@@ -18,6 +18,8 @@ Layout of OUT:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -75,6 +77,30 @@ class Display:
 
 def _file_sha(path: Path) -> str | None:
     return sha256_file(path) if path.is_file() else None
+
+
+#: The parts of the toolkit each stage runs: a change to their code (not only a new version) reruns the stage.
+STAGE_CODE = {
+    "compress": ("compress", "artifacts", "spec.py", "fileio.py"),
+    "package": ("package", "artifacts"),
+    "bench": ("bench", "serve", "artifacts"),
+    "plan": ("planner", "perf", "pricing", "artifacts", "traffic.py"),  # the price data is hashed on its own
+    "deploy": ("deploy", "package", "artifacts"),
+    "report": ("report", "artifacts"),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _code_hash(stage: str) -> str:
+    """sha256 over the source files a stage runs (paths and bytes), so an edited toolkit reruns the stage."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for part in STAGE_CODE.get(stage, ()):
+        base = root / part
+        files = sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if base.is_dir() else [base]
+        for f in files:
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def _library_versions() -> dict[str, str | None]:
@@ -144,7 +170,7 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
     catalog = _catalog_version()  # hashed once: plan and report both depend on the price data
 
     def stage(name: str, inputs: dict, outputs: list[Path], work: Callable[[], str]) -> None:
-        fp = fingerprint({"stage": name, "tool": __version__, **inputs})
+        fp = fingerprint({"stage": name, "tool": __version__, "code": _code_hash(name), **inputs})
         hit = None if name in force else cache.lookup(name, fp)
         display.stage_started(name, cached=hit is not None)
         t0 = time.perf_counter()
