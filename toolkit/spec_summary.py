@@ -17,7 +17,7 @@ def summary_lines(spec: Spec) -> list[str]:
         f"sla:         {sla.percentile} ≤ {sla.latency_ms:g} ms at {sla.peak_rps:g} req/s peak; "
         f"≤ {sla.max_violation_minutes_per_month:g} violation min/month; ≥ {sla.availability.min_instances} instance(s)"
         + (" across zones" if sla.availability.spread_across_zones else ""),
-        f"traffic:     {t.kind} ({params}) over {spec.traffic.days} days",
+        f"traffic:     {t.kind} ({params}) over " + ("the trace's own span" if t.kind == "trace" else f"{spec.traffic.days} days"),
         f"targets:     {spec.targets.cloud} {', '.join(spec.targets.regions)}; {', '.join(spec.targets.platforms)}"
         + (f"; types {', '.join(spec.targets.instance_types)}" if spec.targets.instance_types else "")
         + (f"; families {', '.join(spec.targets.instance_families)}" if spec.targets.instance_families else "")

@@ -124,7 +124,7 @@ def test_gpu_estimates_are_labelled_with_a_wide_band(cat):
                          "DynamicQuantizeLinear/MatMulInteger, so they would fall back to the host CPU and leave the GPU idle"),
     (dict(name="big", kind="onnx-fp16", precision="fp16", size=20 * 2**30, devices=("gpu",)), "ml.g4dn.xlarge",
      "model needs about 24.5 GiB of accelerator memory; ml.g4dn.xlarge has 16.0 GiB per T4"),
-    ({}, "g4ad.2xlarge", "g4ad.2xlarge has an Radeon Pro V520 GPU without CUDA: Triton's GPU backends and onnxruntime-CUDA cannot use it"),
+    ({}, "g4ad.2xlarge", "g4ad.2xlarge has a GPU (Radeon Pro V520) without CUDA: Triton's GPU backends and onnxruntime-CUDA cannot use it"),
 ])
 def test_instances_that_cannot_run_the_variant_are_excluded_with_the_reason(cat, spec, instance, reason):
     out = estimate_capacity(variant(**spec), cat.instance(instance), "p95", 100.0, local=ICELAKE)

@@ -63,7 +63,8 @@ def emit(data: Any, render: Callable[[], None] | None = None) -> None:
 
 
 def progress(*, transient: bool = True):
-    """A rich progress display on stderr (hidden under --json so stdout stays clean)."""
+    """A rich progress display on stderr. A transient one is shown only on a terminal: a pipe or log would get just
+    its last frame, a blank line once the stages are done. A lasting one (`run`) leaves its final frame in logs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -74,7 +75,7 @@ def progress(*, transient: bool = True):
         TimeElapsedColumn(),
         console=stderr_console(),
         transient=transient,
-        disable=settings().json and not sys.stderr.isatty(),
+        disable=transient and not stderr_console().is_terminal,
     )
 
 

@@ -96,7 +96,7 @@ def exclusion_reason(variant, instance) -> str | None:
         return (f"{instance.name} has AWS {acc.capitalize()} chips, which run only Neuron-compiled models "
                 "(torch-neuronx); leanserve builds ONNX variants")
     if instance.accelerator_key and _acc_runtime(instance) == "none":
-        return f"{instance.name} has an {acc} GPU without CUDA: Triton's GPU backends and onnxruntime-CUDA cannot use it"
+        return f"{instance.name} has a GPU ({acc}) without CUDA: Triton's GPU backends and onnxruntime-CUDA cannot use it"
     gpu = bool(acc)
     if gpu and instance.accelerator_count and instance.accelerator_count < 1:
         return f"{instance.name} is a fractional GPU partition ({instance.accelerator_count:g} {acc}); not modelled"

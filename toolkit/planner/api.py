@@ -384,12 +384,12 @@ def _nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, 
 
 def infeasible_error(plan: PlanFile, out_path: str | None = None) -> InfeasibleError:
     """The error the CLI raises (exit 3) when nothing is feasible, naming the nearest miss."""
-    where = f"; {out_path} lists them" if out_path else ""
+    where = f" ({out_path} lists them all)" if out_path else ""
     if plan.nearest_misses:
         first = plan.nearest_misses[0]
         return InfeasibleError(
             f"no configuration meets the SLA and budget; nearest miss: {short_name(first)}: {first.why_not}",
-            hint=f"relax what the nearest misses name (see the table above{where}), or allow more platforms, regions or instance types",
+            hint=f"relax what the nearest misses name{where}, or allow more platforms, regions or instance types",
         )
     reasons = [f"{x['variant']} on {x['platform']} ({x['count']}): {x['example']}" for x in plan.excluded[:3]]
     notes = [a[len("Note: "):] for a in plan.assumptions if a.startswith("Note: ")][:3]
