@@ -209,7 +209,7 @@ class Catalog:
         tip = f"; did you mean '{hint_names[0]}'?" if hint_names else ""
         raise InputError(
             f"unknown instance type '{name}'{tip}",
-            hint="SageMaker names start with 'ml.' (ml.c7i.xlarge), Kubernetes node types are EC2 names (c7i.xlarge); "
+            hint="SageMaker names start with 'ml.' (ml.c7i.xlarge), Kubernetes node types are EC2 names (c7i.large); "
             "list them with `leanserve prices show`",
         )
 
