@@ -100,7 +100,10 @@ def handle_errors(fn: Callable[[], Any], debug: bool = False) -> int:
         return ExitCode.INTERRUPTED
     except click.UsageError as exc:  # wrong flags or arguments: the same one-line form as every other error
         click.echo(f"error: {exc.format_message()}", err=True)
-        where = exc.ctx.command_path if exc.ctx is not None else "leanserve"
+        ctx = exc.ctx
+        while ctx is not None and ctx.parent is not None and getattr(ctx.command, "hidden", False):
+            ctx = ctx.parent  # a hidden default subcommand (`report build`): point at the command users type
+        where = ctx.command_path if ctx is not None else "leanserve"
         click.echo(f"hint: see `{where} --help` for the usage and examples", err=True)
         return ExitCode.BAD_INPUT
     except click.ClickException as exc:
