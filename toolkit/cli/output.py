@@ -6,7 +6,6 @@ Results go to stdout (rich tables, or JSON with --json); logs, progress and erro
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any

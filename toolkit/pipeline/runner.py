@@ -1,9 +1,10 @@
 """`leanserve run SPEC`: compress → package → serve+bench → plan → deploy --emit → report, with a stage cache.
 
 Each stage declares the inputs it depends on (spec sections, upstream files' sha256, library and catalog
-versions, and a hash of the toolkit code it runs: see ``STAGE_CODE``). When they are unchanged and its recorded outputs are intact, the stage is a cache hit and is
-skipped. So a second run with nothing changed only re-hashes files, and a change of the SLA reruns plan,
-deploy and report only (the bench repository's batching does not depend on the SLA; see ``_package_bench``).
+versions, and a hash of the toolkit code it runs: see ``STAGE_CODE``). When they are unchanged and its
+recorded outputs are intact, the stage is a cache hit and is skipped. So a second run with nothing changed
+only re-hashes files, and a change of the SLA reruns plan, deploy and report only (the bench repository's
+batching does not depend on the SLA; see ``_package_bench``).
 
 Layout of OUT:
     variants.json, variants/        compress
