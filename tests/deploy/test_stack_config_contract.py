@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.deploy.factories import candidate, make_plan
@@ -36,6 +36,9 @@ def scaling(draw):
     a=scaling(),
     tags=st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True), st.text(max_size=30), max_size=4),
 )
+@example(instance_type="ml.c7i.xlarge", a=Autoscaling(min_capacity=1, max_capacity=1, target_value=1.0, safety_factor=0.7,
+                                                     scale_in_cooldown_s=0, scale_out_cooldown_s=0),
+         tags={"a": "\x85", "b": "x\u2028y"})  # YAML line breaks PyYAML would write raw (found by this test)
 def test_what_deploy_writes_is_what_infra_reads(instance_type, a, tags):
     from leanserve_infra.config import from_mapping
 

@@ -316,8 +316,28 @@ def render(cfg: StackConfig) -> str:
     else:
         where = f"{cfg.endpoint.instance_type if cfg.endpoint else '?'} in {cfg.region}"
     header = HEADER.format(stack=cfg.stack, name=cfg.name, spec=cfg.spec_sha256[:12], variant=cfg.variant, where=where)
-    body = yaml.safe_dump({"config": cfg.pulumi_config()}, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    body = yaml.dump({"config": cfg.pulumi_config()}, Dumper=_stack_dumper(), sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1000)
     return header + body
+
+
+#: Characters YAML reads as line breaks: PyYAML writes them raw inside quoted scalars, where they fold to a space.
+_YAML_BREAKS = "\x85\u2028\u2029"
+
+
+def _stack_dumper():
+    """A SafeDumper that double-quotes (and so escapes) strings holding YAML's extra line breaks, so every value
+    reads back exactly as written (found by the round-trip property test with a tag value of U+0085)."""
+    import yaml
+
+    class StackDumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper, s: str):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", s, style='"' if any(c in s for c in _YAML_BREAKS) else None)
+
+    StackDumper.add_representer(str, represent_str)
+    return StackDumper
 
 
 def stack_file(directory: str | Path, stack: str) -> Path:
