@@ -91,6 +91,15 @@ class Candidate(_Model):
     capacity_band_rps: list[float] | None = Field(default=None, description="Low and high end of the capacity estimate's uncertainty band (req/s per instance).")
     sensitivity: dict | None = Field(default=None, description="The same policy simulated with capacity at the low end of its band: violation minutes per month; and 'cost_band': the cheapest policy meeting the SLA, and its monthly cost, with capacity at each end of the band.")
 
+    def cost_band_ends(self) -> tuple[dict, dict] | None:
+        """``sensitivity.cost_band`` as (high-capacity end, low-capacity end), i.e. (cheaper, dearer); None unless both
+        ends have a cost."""
+        band = (self.sensitivity or {}).get("cost_band") or {}
+        cheap, dear = band.get("high_capacity") or {}, band.get("low_capacity") or {}
+        if cheap.get("monthly_cost_usd") is None or dear.get("monthly_cost_usd") is None:
+            return None
+        return cheap, dear
+
 
 class Baselines(_Model):
     static_peak: Candidate | None = Field(default=None, description="Static provisioning for peak on the cheapest feasible instance type.")

@@ -23,11 +23,10 @@ ONNX_IN_PACKAGE = "model_repository/model/1/model.onnx"
 
 def _package_manifest(path: Path):
     """The manifest.json of the package ``path`` is (a package folder) or lies in (its model.tar.gz), if any."""
-    from toolkit.package.manifest import PackageManifest
+    from toolkit.package.check import locate
 
     folder = path if path.is_dir() else path.parent
-    found = folder / "manifest.json"
-    return load_artifact(PackageManifest, found) if found.is_file() else None
+    return locate(folder)[2] if folder.is_dir() else None
 
 
 def emit_stack(

@@ -77,9 +77,9 @@ def estimates(plan, cset) -> list[str]:
         out.append(f"At the low end of that band ({s['capacity_rps_per_instance']:g} req/s) the same policy gives "
                    f"{s['violation_minutes']:g} violation minutes a month: it {verdict} the allowance of "
                    f"{plan.sla['max_violation_minutes_per_month']:g}.")
-        band = s.get("cost_band") or {}
-        lo, hi = band.get("high_capacity") or {}, band.get("low_capacity") or {}
-        if lo.get("monthly_cost_usd") is not None and hi.get("monthly_cost_usd") is not None:
+        ends = c.cost_band_ends()
+        if ends:
+            lo, hi = ends
             out.append(f"Re-searching the policy at each end of the band, the cheapest one that meets the SLA costs "
                        f"${lo['monthly_cost_usd']:,.2f} (at {lo['capacity_rps_per_instance']:g} req/s, max {lo['max_capacity']} instances) to "
                        f"${hi['monthly_cost_usd']:,.2f} (at {hi['capacity_rps_per_instance']:g} req/s, max {hi['max_capacity']} instances) a month.")

@@ -43,7 +43,7 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
     start = _plan_date(plan.created_at)
     prices = _price_rows(plan, today)
     figures = _figures(plan, chosen)
-    ends = _cost_band_ends(chosen)
+    ends = chosen.cost_band_ends()
     report = CostReport(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         plan_name=plan.name,
@@ -253,15 +253,6 @@ def _price_rows(plan: PlanFile, today: date) -> list[PriceRow]:
     return sorted(rows, key=lambda r: (-r.age_days, r.sku))
 
 
-def _cost_band_ends(c: Candidate) -> tuple[dict, dict] | None:
-    """The plan's cost band as (high-capacity end, low-capacity end), i.e. (cheaper, dearer); None without one."""
-    band = (c.sensitivity or {}).get("cost_band") or {}
-    lo, hi = band.get("high_capacity") or {}, band.get("low_capacity") or {}
-    if lo.get("monthly_cost_usd") is None or hi.get("monthly_cost_usd") is None:
-        return None
-    return lo, hi
-
-
 def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
     sim = c.simulation
     prov = c.capacity_provenance
@@ -276,7 +267,7 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
             out.append(Figure(figure="Capacity per instance", value=f"{c.capacity_rps_per_instance:g} req/s", provenance="estimated",
                               detail=f"{prov.model}, ±{prov.uncertainty * 100:.0f}%"))
     band = ""
-    ends = _cost_band_ends(c)
+    ends = c.cost_band_ends()
     if prov is not None and prov.source == "estimated" and c.instance_type:
         band = f"; instance-hours scale roughly with 1/capacity, so the instance cost carries about the capacity band (±{prov.uncertainty * 100:.0f}%)"
         if ends:
