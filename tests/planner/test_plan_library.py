@@ -80,10 +80,10 @@ def test_capacity_used_never_exceeds_saturation(inputs, catalog):
     cset = enumerate_candidates(loaded.spec, variants, profiles, catalog, d)
     assert cset.groups
     for g in cset.groups:
-        assert 0 < g.cap_rps <= min(g.capacity.max_rps_at_sla, g.capacity.saturation_rps) + 1e-9
+        assert 0 < g.cap <= min(g.capacity.max_rps_at_sla, g.capacity.saturation_rps) + 1e-9
     # burstable t2 counts only its CPU-credit baseline
     t2 = next(g for g in cset.groups if g.instance.family == "t2")
-    assert g.cap_rps if False else t2.cap_rps == pytest.approx(0.2 * min(t2.capacity.max_rps_at_sla, t2.capacity.saturation_rps))
+    assert g.cap if False else t2.cap == pytest.approx(0.2 * min(t2.capacity.max_rps_at_sla, t2.capacity.saturation_rps))
     kinds = {x.kind for x in cset.excluded}
     assert {"hardware", "latency"} <= kinds
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,30 +15,20 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.artifacts.plan import Baselines, Candidate, PlanFile, Simulation
+from toolkit.artifacts.plan import Baselines, Candidate, PlanFile
 from toolkit.errors import InfeasibleError
 from toolkit.planner import costs as C
-from toolkit.planner.assemble import (
-    InstanceOutcome,
-    cost_band,
-    instance_candidate,
-    latency_miss,
-    low_capacity_violations,
-    miss_reason,
-    serverless_candidate,
-    short_name,
-    static_candidate,
-    static_instances,
-    why_lost,
-)
-from toolkit.planner.candidates import CandidateSet, enumerate_candidates, instance_price_model
-from toolkit.planner.dynamics import sagemaker_dynamics
-from toolkit.planner.grid import G, SAFETY_FACTORS, LaneSpace, Policy, lanes_from_arrays
-from toolkit.planner.schedule import FRACTIONS, build_schedule, hourly_profile, is_periodic
+from toolkit.planner.assemble import InstanceOutcome, cost_band, instance_candidate, low_capacity_violations, serverless_candidate, why_lost
+from toolkit.planner.baselines import DEFAULT_GPU, single_gpu_default, static_peak
+from toolkit.planner.candidates import enumerate_candidates
+from toolkit.planner.grid import LaneSpace
+from toolkit.planner.misses import infeasible_error, nearest_misses
+from toolkit.planner.schedule import is_periodic
+from toolkit.planner.scheduled import compare_schedules
 from toolkit.planner.search import Evaluator, Ledger, SearchStats, make_strategy, run_search
-from toolkit.planner.simulate import TraceIndex, measure_events, run_events
+from toolkit.planner.simulate import TraceIndex
 
-DEFAULT_GPU = "ml.g5.xlarge"
+__all__ = ["DEFAULT_GPU", "PlanResult", "infeasible_error", "load_inputs", "make_plan"]
 
 
 @dataclass
@@ -89,6 +78,7 @@ def _traffic_summary(spec, demand: np.ndarray, periodic: bool, autocorr: float) 
 def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = "fast", top: int = 5, demand=None,
               on_stage: Callable[[str], None] | None = None) -> PlanResult:
     """The cheapest configuration meeting the SLA and budget, its runners-up, baselines and explanations."""
+    from toolkit.families import family_for
     from toolkit.traffic import demand as traffic_demand
 
     t_start = time.perf_counter()
@@ -106,23 +96,27 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     if variants.spec_sha256 != loaded.sha256:
         warnings.append("variants.json was built from a different spec (its spec_sha256 differs); plan uses it as it is")
 
+    family = family_for(spec.model.task)
+    sla = family.sla(spec.sla)
+
     stage("traffic")
     if demand is None:
         demand = traffic_demand(spec.traffic, spec.sla.peak_rps, base_dir=loaded.path.parent)
-    demand = np.asarray(demand, dtype=float)
+    rps = np.asarray(demand, dtype=float)
+    if float(rps.max()) > spec.sla.peak_rps * 1.0001:
+        warnings.append(f"the traffic peaks at {float(rps.max()):.1f} req/s, above sla.peak_rps {spec.sla.peak_rps:g}: the plan serves the traffic as given")
+    demand = family.demand(rps, spec)  # in the family's capacity unit from here on
     index = TraceIndex(demand)
     n = index.n
     mf = C.MONTH_MINUTES / n
     peak = float(demand.max())
     periodic, autocorr = is_periodic(demand)
-    if peak > spec.sla.peak_rps * 1.0001:
-        warnings.append(f"the traffic peaks at {peak:.1f} req/s, above sla.peak_rps {spec.sla.peak_rps:g}: the plan serves the traffic as given")
 
     stage("candidates")
     cset = enumerate_candidates(spec, variants, profiles, catalog, demand)
-    allowance = spec.sla.max_violation_minutes_per_month
+    allowance = sla.max_violation_minutes_per_month
     budget = spec.budget.max_monthly_usd
-    m0 = spec.sla.availability.min_instances
+    m0 = sla.min_instances
     space = LaneSpace(cset.groups, peak, m0)
     ledger = Ledger(space, cset.serverless, allowance=allowance, budget=budget, month_factor=mf)
     evaluator = Evaluator(index, space)
@@ -134,7 +128,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     stage("details")
     ranked = ledger.ranking()[:top]
     outcomes = {ci: _outcome(ledger, evaluator, ci) for ci in ranked if ledger.configs[ci].kind == "instance"}
-    scheduling, outcomes, cost_override = _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget, m0)
+    scheduling, outcomes, cost_override = compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget, m0)
     cost_of = lambda ci: cost_override.get(ci, float(ledger.cost[ci]))  # noqa: E731
     ranked = sorted(ranked, key=lambda ci: (cost_of(ci), ci))
 
@@ -152,12 +146,12 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
         runners.append(cand)
     misses: list[Candidate] = []
     if chosen is None:
-        misses = _nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, spec)
+        misses = nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, spec)
     elif ledger.configs[ranked[0]].kind == "instance":
         out = outcomes[ranked[0]]
         v_low, low = low_capacity_violations(out, index, mf)
         chosen.sensitivity = {"capacity_rps_per_instance": round(low, 3), "violation_minutes": round(v_low, 1),
-                              "meets_sla": v_low <= allowance,
+                              "meets_sla": bool(sla.allows(v_low)),
                               "note": "same policy and target value, capacity at the low end of its uncertainty band"}
         band = cost_band(out, index, mf, peak, m0, allowance)
         if band:
@@ -165,14 +159,15 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
                 "note": "the cheapest policy that meets the SLA on this configuration, re-searched with capacity at each end of its band"}
 
     stage("baselines")
-    baselines = Baselines(static_peak=_static_peak(cset, index, m0, peak), single_gpu_default=None)
-    gpu, gpu_note = _single_gpu_default(spec, variants, profiles, catalog, index, cset.requests_per_month, mf, chosen, warnings)
+    baselines = Baselines(static_peak=static_peak(cset, index, m0, peak), single_gpu_default=None)
+    gpu, gpu_note = single_gpu_default(spec, variants, profiles, catalog, index, cset.requests_per_month, mf, chosen, warnings,
+                                       family=family, sla=sla)
     baselines.single_gpu_default = gpu
 
     stage("explain")
     plan = PlanFile(
         spec_sha256=loaded.sha256, name=spec.name, sla=spec.sla.model_dump(mode="json"),
-        traffic=_traffic_summary(spec, demand, periodic, autocorr), tags=dict(spec.tags),
+        traffic=_traffic_summary(spec, rps, periodic, autocorr), tags=dict(spec.tags),
         feasible=chosen is not None, chosen=chosen, runners_up=runners, nearest_misses=misses, baselines=baselines,
         strategy=stats.strategy, search=stats.as_dict() | {"configurations": len(ledger.configs), "groups": len(cset.groups),
                                                            "serverless_options": len(cset.serverless)},
@@ -199,201 +194,3 @@ def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int) -> InstanceOutcome:
     return InstanceOutcome(g, g.options[int(ledger.region_choice[ci])], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]))
 
 
-def _compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget, m0):
-    """Try daily scheduled floors on top of target tracking for the top instance configurations."""
-    if not outcomes:
-        return ({"periodic": periodic, "daily_autocorrelation": round(autocorr, 3), "compared": False,
-                 "reason": "no instance-based configuration among the best"}, outcomes, {})
-    if not periodic:
-        return ({"periodic": False, "daily_autocorrelation": round(autocorr, 3), "compared": False,
-                 "reason": "traffic is not periodic (daily autocorrelation below 0.6 or shorter than two days): scheduled scaling cannot anticipate it"},
-                outcomes, {})
-    profile = hourly_profile(demand)
-    results, override = [], {}
-    by_group: dict[int, list[int]] = {}
-    for ci, out in outcomes.items():
-        by_group.setdefault(out.group.gid, []).append(ci)
-    for gid, cis in by_group.items():
-        base = outcomes[cis[0]]
-        g, pol = base.group, base.policy
-        rows = []
-        for frac in FRACTIONS:
-            for sf in SAFETY_FACTORS:
-                rows.append((frac, sf, build_schedule(profile, g.cap_rps, frac, m0, pol.max_capacity, g.dynamics.startup_min)))
-        width = max(len(r[2]) for r in rows)
-        tod = np.full((len(rows), width), -1, dtype=np.int64)
-        floor = np.zeros((len(rows), width), dtype=np.int64)
-        for i, (_, _, sched) in enumerate(rows):
-            for j, (m, f) in enumerate(sched):
-                tod[i, j], floor[i, j] = m, f
-        k = len(rows)
-        csf = np.asarray([g.cap_rps * sf for _, sf, _ in rows])
-        lanes = lanes_from_arrays(csf, np.full(k, g.cap_rps), np.full(k, m0), np.full(k, pol.max_capacity),
-                                  [g.dynamics], np.zeros(k, dtype=np.int64), schedule=(tod, floor))
-        log = run_events(index, lanes)
-        viol, _ = measure_events(index, lanes, log, np.arange(k))
-        ok = viol * mf <= allowance
-        best_row = None
-        if ok.any():
-            key = np.where(ok, log.billed_minutes * k + np.arange(k), np.iinfo(np.int64).max)
-            best_row = int(np.argmin(key))
-        adopted = best_row is not None and int(log.billed_minutes[best_row]) < base.billed
-        for ci in cis:
-            out = outcomes[ci]
-            tt_cost = out.option.price.monthly(out.billed / 60 * mf)
-            entry = {"configuration": f"{g.variant.name} on {g.instance.name}{' spot' if out.option.spot else ''} ({out.option.region})",
-                     "target_tracking_usd": round(tt_cost, 2), "target_tracking_violation_minutes": round(out.viol * mf, 1)}
-            if best_row is not None:
-                s_cost = out.option.price.monthly(int(log.billed_minutes[best_row]) / 60 * mf)
-                frac, sf, sched = rows[best_row]
-                entry |= {"scheduled_usd": round(s_cost, 2), "scheduled_violation_minutes": round(float(viol[best_row]) * mf, 1),
-                          "floor_fraction_of_hourly_p95": frac, "safety_factor": sf,
-                          "schedule": [{"minute_of_day_utc": m, "min_capacity": f} for m, f in sched]}
-            entry["adopted"] = bool(adopted)
-            if adopted and (budget is None or s_cost <= budget):
-                frac, sf, sched = rows[best_row]
-                outcomes[ci] = InstanceOutcome(g, out.option, Policy(sf, m0, pol.max_capacity, g.cap_rps * sf * 60.0),
-                                               lanes, log, best_row, float(viol[best_row]), schedule=sched)
-                override[ci] = s_cost
-            results.append(entry)
-    return {"periodic": True, "daily_autocorrelation": round(autocorr, 3), "compared": True,
-            "note": "daily minimum-capacity schedules (raise ahead of busy hours) on top of target tracking, for the best configurations",
-            "results": results}, outcomes, override
-
-
-def _static_peak(cset: CandidateSet, index: TraceIndex, m0: int, peak: float) -> Candidate | None:
-    best = None
-    for g in cset.groups:
-        n_inst = static_instances(peak, g.cap_rps, m0)
-        for oi, o in enumerate(g.options):
-            cost = o.price.monthly(n_inst * C.MONTH_MINUTES / 60.0)
-            key = (cost, g.gid, oi)
-            if best is None or key < best[0]:
-                best = (key, g, o, n_inst)
-    if best is None:
-        return None
-    _, g, o, n_inst = best
-    return static_candidate(g, o, n_inst, index, float(index.d.sum() * 60 * C.MONTH_MINUTES / index.n))
-
-
-def _single_gpu_default(spec, variants, profiles, catalog, index, requests_month, mf, chosen, warnings):
-    """ml.g5.xlarge with AWS's documented default: target = capacity x 0.5 x 60, cooldowns 300 s."""
-    from toolkit.errors import InputError
-    from toolkit.perf import CapacityEstimate, estimate_capacity
-
-    try:
-        info = catalog.instance(DEFAULT_GPU)
-    except InputError:
-        return None, f"baseline {DEFAULT_GPU}: not in the catalog"
-    priced = set(catalog.regions("sagemaker-realtime"))
-    regions = ([chosen.region] if chosen else []) + list(spec.targets.regions) + ["us-east-1"]
-    region = next((r for r in regions if r in priced and _has_hosting(catalog, DEFAULT_GPU, r)), None)
-    if region is None:
-        return None, f"baseline {DEFAULT_GPU}: no price in any region"
-    gpu_variants = [v for v in variants.accepted() if "gpu" in v.devices]
-    gpu_variants.sort(key=lambda v: (v.precision != "fp16", v.name))
-    if not gpu_variants:
-        return None, f"baseline {DEFAULT_GPU}: no accepted variant runs on a GPU (build onnx-fp16 or onnx-fp32 for GPUs)"
-    v = gpu_variants[0]
-    est = estimate_capacity(v, info, spec.sla.percentile, spec.sla.latency_ms, list(profiles.profiles) if profiles else [], variants.machine,
-                            seq_len=spec.model.max_sequence_length)
-    if not isinstance(est, CapacityEstimate) or min(est.max_rps_at_sla, est.saturation_rps) <= 0:
-        reason = est.reason if not isinstance(est, CapacityEstimate) else "cannot meet the SLA latency"
-        return None, f"baseline {DEFAULT_GPU}: {reason}"
-    from toolkit.planner.candidates import Group, Option
-
-    cap = min(est.max_rps_at_sla, est.saturation_rps)
-    dyn = sagemaker_dynamics()
-    pm = instance_price_model("sagemaker-realtime", info, region, False, catalog, requests_month, spec.model.task, spec.name, [])
-    g = Group(-1, v, "sagemaker-realtime", info, est, cap, dyn, [Option(region, False, pm)])
-    m0 = spec.sla.availability.min_instances
-    sf = 0.5
-    mx = max(m0, math.ceil(index.d.max() / (cap * sf)))
-    lanes = lanes_from_arrays([cap * sf], [cap], [m0], [mx], [dyn], np.zeros(1, dtype=np.int64))
-    log = run_events(index, lanes)
-    viol, _ = measure_events(index, lanes, log, [0])
-    out = InstanceOutcome(g, g.options[0], Policy(sf, m0, mx, cap * sf * 60.0), lanes, log, 0, float(viol[0]))
-    cand = instance_candidate(out, index, mf, requests_month,
-                              why=f"AWS default: {DEFAULT_GPU} with target tracking at the documented formula (safety factor 0.5), "
-                                  f"cooldowns 300 s, min {m0}")
-    cand.feasible = viol[0] * mf <= spec.sla.max_violation_minutes_per_month
-    return cand, f"baseline {DEFAULT_GPU}: variant {v.name}, {region}"
-
-
-def _has_hosting(catalog, name: str, region: str) -> bool:
-    from toolkit.errors import InputError
-
-    try:
-        catalog.hosting_price(name, region)
-        return True
-    except InputError:
-        return False
-
-
-def _nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, spec) -> list[Candidate]:
-    """When nothing is feasible: the configurations closest to feasible, with what to relax."""
-    scored: list[tuple[float, float, int, object]] = []
-    for c in ledger.configs:
-        if c.kind == "serverless":
-            best = None
-            for s in c.serverless_options:
-                score, why = miss_reason(s.sim.violation_minutes * mf, allowance, s.monthly_usd, budget)
-                if best is None or (score, s.monthly_usd, s.estimate.memory_mb) < best[:3]:
-                    best = (score, s.monthly_usd, s.estimate.memory_mb, s, why)
-            c.serverless = best[3]
-            scored.append((best[0], best[1], c.index, ("serverless", c, best[4])))
-            continue
-        lanes = np.arange(c.gid * G, (c.gid + 1) * G)
-        done = lanes[ledger.billed[lanes] >= 0]
-        best = None
-        for lane in done.tolist():
-            cost, opt = ledger.option_cost(c.gid, int(ledger.billed[lane]), c.option_ids)
-            score, why = miss_reason(float(ledger.viol[lane]) * mf, allowance, cost, budget)
-            if best is None or (score, cost, lane) < best[:3]:
-                best = (score, cost, lane, opt, why)
-        if best is not None:
-            scored.append((best[0], best[1], c.index, ("instance", c, best)))
-    for i, x in enumerate(cset.excluded):
-        if x.kind == "latency" and x.latency_ms:
-            score, why = latency_miss(x, spec.sla.latency_ms, spec.sla.percentile, budget)
-            scored.append((score, x.min_monthly_usd or 0.0, len(ledger.configs) + i, ("latency", x, why)))
-    scored.sort(key=lambda t: (t[0], t[1], t[2]))
-    out: list[Candidate] = []
-    for score, cost, _, (kind, obj, info) in scored[:top]:
-        if kind == "serverless":
-            out.append(serverless_candidate(obj.serverless, index, mf, cset.requests_per_month, feasible=False, why=info))
-        elif kind == "instance":
-            _, _, lane, opt, why = info
-            b, row = evaluator.where[lane]
-            lanes, log = evaluator.batches[b]
-            g = ledger.space.groups[obj.gid]
-            o = InstanceOutcome(g, g.options[opt], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]))
-            out.append(instance_candidate(o, index, mf, cset.requests_per_month, feasible=False, why=why))
-        else:
-            x = obj
-            cost = x.min_monthly_usd or 0.0
-            out.append(Candidate(variant=x.variant, platform=x.platform, region=x.region or spec.targets.regions[0],
-                                 instance_type=x.instance_type if x.platform != "sagemaker-serverless" else None,
-                                 capacity_rps_per_instance=0.0, monthly_cost_usd=round(cost, 6),
-                                 cost_per_million_requests_usd=round(cost / (cset.requests_per_month / 1e6), 6) if cset.requests_per_month else 0.0,
-                                 simulation=Simulation(minutes=index.n, violation_minutes=float(C.MONTH_MINUTES), peak_instances=0,
-                                                       mean_instances=0.0, utilisation=0.0),
-                                 feasible=False, why_not=info))
-    return out
-
-
-def infeasible_error(plan: PlanFile, out_path: str | None = None) -> InfeasibleError:
-    """The error the CLI raises (exit 3) when nothing is feasible, naming the nearest miss."""
-    where = f" ({out_path} lists them all)" if out_path else ""
-    if plan.nearest_misses:
-        first = plan.nearest_misses[0]
-        return InfeasibleError(
-            f"no configuration meets the SLA and budget; nearest miss: {short_name(first)}: {first.why_not}",
-            hint=f"relax what the nearest misses name{where}, or allow more platforms, regions or instance types",
-        )
-    reasons = [f"{x['variant']} on {x['platform']} ({x['count']}): {x['example']}" for x in plan.excluded[:3]]
-    notes = [a[len("Note: "):] for a in plan.assumptions if a.startswith("Note: ")][:3]
-    return InfeasibleError(
-        "no configuration meets the SLA and budget: no candidate could run at all",
-        hint="; ".join(notes + reasons) or "allow more platforms, regions or instance types in targets",
-    )

@@ -12,9 +12,8 @@ from toolkit.planner import costs as C
 from toolkit.planner.grid import Policy
 from toolkit.planner.schedule import actions, clock, cron
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
+from toolkit.sla import allows
 
-# Kubernetes: "requests" per pod per minute (the deploy stage turns it into an HPA target per second)
-METRIC = {"sagemaker-realtime": "SageMakerVariantInvocationsPerInstance", "kubernetes": "requests"}
 
 
 @dataclass
@@ -82,24 +81,24 @@ def instance_candidate(out: InstanceOutcome, index: TraceIndex, month_factor: fl
         sched = [ScheduledAction(name=f"min-{f}-at-{clock(m)}-utc", schedule=cron(m), min_capacity=f, max_capacity=pol.max_capacity)
                  for m, f in actions(out.schedule)]
     auto = Autoscaling(
-        min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=METRIC[g.platform], target_value=round(pol.target_value, 3),
+        min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=g.plat.scaling_metric, target_value=round(pol.target_value, 3),
         safety_factor=pol.safety_factor, scale_in_cooldown_s=dyn.scale_in_cooldown_s, scale_out_cooldown_s=dyn.scale_out_cooldown_s,
         scheduled=sched,
     )
     est = g.capacity
     return Candidate(
         variant=g.variant.name, platform=g.platform, region=opt.region, instance_type=g.instance.name, spot=opt.spot,
-        capacity_rps_per_instance=round(g.cap_rps, 3), capacity_provenance=est.provenance, autoscaling=auto,
+        capacity_rps_per_instance=round(g.cap, 3), capacity_provenance=est.provenance, autoscaling=auto,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
         cost_items=cost_items(opt.price, hours), simulation=sim, feasible=feasible, why_not=why,
-        capacity_band_rps=[round(est.low_rps * g.cap_rps / max(est.max_rps_at_sla, 1e-9), 3), round(est.high_rps * g.cap_rps / max(est.max_rps_at_sla, 1e-9), 3)],
+        capacity_band_rps=[round(est.low_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3), round(est.high_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3)],
     )
 
 
 def low_capacity_violations(out: InstanceOutcome, index: TraceIndex, month_factor: float) -> tuple[float, float]:
     """Violation minutes per month if capacity is at the low end of its band (same target value, same path)."""
     est = out.group.capacity
-    low = est.low_rps * out.group.cap_rps / max(est.max_rps_at_sla, 1e-9)
+    low = est.low_rps * out.group.cap / max(est.max_rps_at_sla, 1e-9)
     lanes = replace(out.lanes, cap=out.lanes.cap.copy())
     lanes.cap[out.row] = low
     v, _ = measure_events(index, lanes, out.log, [out.row])
@@ -115,18 +114,18 @@ def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak
     from toolkit.planner.simulate import run_events
 
     est = out.group.capacity
-    scale = out.group.cap_rps / max(est.max_rps_at_sla, 1e-9)
+    scale = out.group.cap / max(est.max_rps_at_sla, 1e-9)
     ends = {"low_capacity": est.low_rps * scale, "high_capacity": est.high_rps * scale}
     if math.isclose(ends["low_capacity"], ends["high_capacity"]):
         return None
     band = {}
     for end, cap in ends.items():
-        space = LaneSpace([replace(out.group, cap_rps=cap)], peak_rps, min_instances)
+        space = LaneSpace([replace(out.group, cap=cap)], peak_rps, min_instances)
         ids = np.arange(G, dtype=np.int64)
         lanes = space.lanes(ids)
         log = run_events(index, lanes)
         viol, _ = measure_events(index, lanes, log, ids)
-        ok = viol * month_factor <= allowance
+        ok = allows(viol * month_factor, allowance)
         if not ok.any():
             band[end] = {"capacity_rps_per_instance": round(cap, 3), "monthly_cost_usd": None, "meets_sla": False}
             continue
@@ -147,7 +146,7 @@ def serverless_candidate(s, index: TraceIndex, month_factor: float, requests_mon
     hourly_cost = share * monthly * (h / (C.MONTH_MINUTES / 60.0)) if h else share
     busy = float(index.d.mean() * s.estimate.service_ms / 1000.0)
     return Candidate(
-        variant=s.variant.name, platform="sagemaker-serverless", region=s.region,
+        variant=s.variant.name, platform=s.platform, region=s.region,
         serverless=Serverless(memory_mb=s.estimate.memory_mb, max_concurrency=sim.max_concurrency),
         capacity_rps_per_instance=None, capacity_provenance=s.estimate.provenance,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
@@ -222,7 +221,7 @@ def why_lost(c: Candidate, chosen: Candidate) -> str:
 def miss_reason(viol_month: float, allowance: float, cost: float, budget: float | None) -> tuple[float, str]:
     """How far a configuration misses (a unitless score: 0 = just meets) and what to relax."""
     parts, score = [], 0.0
-    if viol_month > allowance:
+    if not allows(viol_month, allowance):
         over = viol_month / allowance if allowance > 0 else math.inf
         score = max(score, (viol_month - allowance) / max(allowance, 1.0))
         parts.append(f"violation minutes {viol_month:,.0f}/month > allowance {allowance:g}"
@@ -259,13 +258,13 @@ def static_candidate(group, option, n_inst: int, index: TraceIndex, requests_mon
     est = group.capacity
     return Candidate(
         variant=group.variant.name, platform=group.platform, region=option.region, instance_type=group.instance.name, spot=option.spot,
-        capacity_rps_per_instance=round(group.cap_rps, 3), capacity_provenance=est.provenance, autoscaling=None,
+        capacity_rps_per_instance=round(group.cap, 3), capacity_provenance=est.provenance, autoscaling=None,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
         cost_items=cost_items(option.price, hours),
         simulation=Simulation(minutes=index.n, violation_minutes=0.0, peak_instances=n_inst, mean_instances=float(n_inst),
-                              utilisation=round(float(index.d.mean() / (n_inst * group.cap_rps)), 4),
+                              utilisation=round(float(index.d.mean() / (n_inst * group.cap)), 4),
                               hourly_instances=[float(n_inst)] * h,
                               hourly_cost_usd=[round(n_inst * option.price.unit_usd_per_instance_hour + fixed_per_hour, 6)] * h,
                               billed_instance_hours=hours),
-        why_not=f"static: {n_inst} instances around the clock, enough for the peak minute ({index.d.max():.1f} req/s) at {group.cap_rps:.1f} req/s each",
+        why_not=f"static: {n_inst} instances around the clock, enough for the peak minute ({index.d.max():.1f} req/s) at {group.cap:.1f} req/s each",
     )

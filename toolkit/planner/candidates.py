@@ -9,7 +9,6 @@ on-demand for Kubernetes) is an *option* of the group with its own prices. Serve
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 
@@ -17,10 +16,11 @@ import numpy as np
 
 from toolkit.errors import InputError
 from toolkit.planner import costs as C
-from toolkit.planner.dynamics import Dynamics, dynamics_for
+from toolkit.planner.dynamics import Dynamics
+from toolkit.platforms import platform_for
+from toolkit.suggest import did_you_mean
 from toolkit.planner.serverless import MEMORY_MB, ServerlessEstimate, ServerlessSim, estimate_serverless, simulate_serverless
 
-K8S_RESERVED_VCPU = 0.25  # kubelet, kube-proxy, CNI and log agents on every node (estimate)
 # burstable families sustain only their CPU-credit baseline (share of each vCPU) without extra charges
 BURSTABLE_BASELINE = {"t2": 0.2, "t3": 0.2, "t3a": 0.2, "t4g": 0.2}
 
@@ -47,7 +47,7 @@ class Group:
     platform: str
     instance: object  # toolkit.pricing.InstanceInfo
     capacity: object  # toolkit.perf.CapacityEstimate
-    cap_rps: float  # rps per instance at the SLA used by the plan
+    cap: float  # capacity per instance at the SLA used by the plan, in the family's capacity unit
     dynamics: Dynamics
     options: list[Option] = field(default_factory=list)
     capacity_note: str = ""
@@ -55,6 +55,11 @@ class Group:
     @property
     def name(self) -> str:
         return f"{self.variant.name} on {self.platform} {self.instance.name}"
+
+    @property
+    def plat(self):
+        """The platform (``toolkit.platforms.Platform``)."""
+        return platform_for(self.platform)
 
 
 @dataclass
@@ -65,6 +70,7 @@ class ServerlessOption:
     sim: ServerlessSim
     price: C.PriceModel
     monthly_usd: float
+    platform: str = ""  # the serverless platform's name
 
 
 @dataclass
@@ -87,11 +93,8 @@ class CandidateSet:
     notes: list[str]
     requests_per_month: float
     prices_used: dict = field(default_factory=dict)  # sku -> PriceQuote
-
-
-def _close(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    family: object = None  # toolkit.families.Family
+    sla: object = None  # toolkit.sla.SLA
 
 
 def check_targets(targets, catalog) -> None:
@@ -102,7 +105,7 @@ def check_targets(targets, catalog) -> None:
     for fam in targets.instance_families:
         if fam not in known:
             raise InputError(
-                f"unknown instance family '{fam}' in targets.instance_families{_close(fam, known)}",
+                f"unknown instance family '{fam}' in targets.instance_families{did_you_mean(fam, known)}",
                 hint=f"families in the catalog: {', '.join(known)}",
             )
 
@@ -115,78 +118,9 @@ def _allowed(info, targets) -> bool:
     return True
 
 
-def _rate_or_fallback(get, region: str, notes: list[str], what: str):
-    """A regional rate, or the us-east-1 one (marked low confidence) when the catalog lacks the region."""
-    from toolkit.pricing import PriceNotFound
-
-    try:
-        return get(region), region
-    except PriceNotFound:
-        q = get("us-east-1")
-        note = f"no {what} price for {region} in the catalog: the us-east-1 price is used"
-        if note not in notes:
-            notes.append(note)
-        from dataclasses import replace
-
-        return replace(q, confidence="low"), "us-east-1"
-
-
-def _estimate_quote(usd: float, unit: str, what: str):
-    """A PriceQuote-like object for the estimate constants of :mod:`toolkit.planner.costs`."""
-    from toolkit.pricing import PriceQuote
-
-    return PriceQuote(usd=usd, unit=unit, source="estimate", row_source=what, as_of=C.ESTIMATE_AS_OF, age_days=0.0, confidence="medium")
-
-
-def instance_price_model(platform: str, info, region: str, spot: bool, catalog, requests_per_month: float, task: str, name: str, notes: list[str]) -> C.PriceModel:
-    """The cost model of running ``info`` in ``region``: unit price per instance-hour and fixed monthly fees."""
-    data_gb = C.data_gb_per_month(requests_per_month, task)
-    if platform == "sagemaker-realtime":
-        quote = catalog.hosting_price(info.name, region)
-        pm = C.PriceModel(hourly_quote=quote, unit_usd_per_instance_hour=quote.usd)
-        pm.per_hour_lines.append((f"endpoint/{name}", "instances", "instance-hour", 1.0, quote.usd, f"sagemaker-hosting {info.name} {region}", quote))
-        if not C.has_local_nvme(info.family):
-            sq, _ = _rate_or_fallback(catalog.storage_price, region, notes, "endpoint storage")
-            gb_month_per_hour = C.SAGEMAKER_VOLUME_GB / C.HOURS_PER_GB_MONTH
-            pm.unit_usd_per_instance_hour += gb_month_per_hour * sq.usd
-            pm.per_hour_lines.append((f"endpoint/{name}", "storage", "GB-month", gb_month_per_hour, sq.usd, f"sagemaker-storage ml-volume {region}", sq))
-        rates, _ = _rate_or_fallback(lambda r: catalog.serverless_rates(r).usd_per_gb_processed, region, notes, "data processing")
-        line = C.Line(f"endpoint/{name}", "data-processed", "GB", data_gb, rates.usd, f"sagemaker-data-processing {region}", rates)
-        pm.fixed_lines.append(line)
-        pm.fixed_usd += line.cost
-        return pm
-    # kubernetes: an EC2 node per Triton pod, plus the cluster around it
-    quote = catalog.ec2_price(info.name, region, spot=spot)
-    pm = C.PriceModel(hourly_quote=quote, unit_usd_per_instance_hour=quote.usd)
-    pm.per_hour_lines.append((f"nodegroup/{name}", "instances", "instance-hour", 1.0, quote.usd, f"ec2 {info.name} {region}" + (" spot" if spot else ""), quote))
-    gp3 = _estimate_quote(C.GP3_USD_PER_GB_MONTH, "GB-month", "gp3 list price, us-east-1")
-    per_hour = C.NODE_VOLUME_GB / C.HOURS_PER_GB_MONTH
-    pm.unit_usd_per_instance_hour += per_hour * gp3.usd
-    pm.per_hour_lines.append((f"nodegroup/{name}", "storage", "GB-month", per_hour, gp3.usd, f"ebs gp3 {region}", gp3))
-    hours = C.MONTH_MINUTES / 60.0
-    eks = _estimate_quote(C.EKS_USD_PER_HOUR, "hour", "EKS standard support, per cluster")
-    nlb = _estimate_quote(C.NLB_USD_PER_HOUR, "hour", "Network Load Balancer hourly charge, LCUs not included")
-    for line in (
-        C.Line(f"cluster/{name}", "cluster", "hour", hours, eks.usd, f"eks cluster {region}", eks),
-        C.Line(f"loadbalancer/{name}", "load-balancer", "hour", hours, nlb.usd, f"elb nlb {region}", nlb),
-    ):
-        pm.fixed_lines.append(line)
-        pm.fixed_usd += line.cost
-    return pm
-
-
-def serverless_price_model(region: str, catalog, gb_seconds: float, requests_per_month: float, task: str, name: str) -> C.PriceModel:
-    rates = catalog.serverless_rates(region)
-    pm = C.PriceModel(hourly_quote=rates.usd_per_gb_second)
-    for line in (
-        C.Line(f"endpoint/{name}", "serverless-compute", "GB-second", gb_seconds, rates.usd_per_gb_second.usd,
-               f"sagemaker-serverless compute {region}", rates.usd_per_gb_second),
-        C.Line(f"endpoint/{name}", "data-processed", "GB", C.data_gb_per_month(requests_per_month, task),
-               rates.usd_per_gb_processed.usd, f"sagemaker-serverless data-processing {region}", rates.usd_per_gb_processed),
-    ):
-        pm.fixed_lines.append(line)
-        pm.fixed_usd += line.cost
-    return pm
+def instance_price_model(platform: str, info, region: str, spot: bool, catalog, requests_per_month: float, family, name: str, notes: list[str]) -> C.PriceModel:
+    """The cost model of running ``info`` in ``region`` on ``platform`` (its module prices it)."""
+    return platform_for(platform).price_model(info, region, spot, catalog, requests_per_month, family, name, notes)
 
 
 def node_capacity_factor(platform: str, info) -> tuple[float, str]:
@@ -194,47 +128,50 @@ def node_capacity_factor(platform: str, info) -> tuple[float, str]:
     if info.family in BURSTABLE_BASELINE:
         b = BURSTABLE_BASELINE[info.family]
         return b, f"x{b:g}: burstable {info.family} sustains only its CPU-credit baseline ({b:.0%} of each vCPU) at steady load"
-    if platform != "kubernetes" or info.accelerator:
-        return 1.0, ""
-    f = max(0.5, 1.0 - K8S_RESERVED_VCPU / max(info.vcpus, 1))
-    return f, f"x{f:.2f}: {K8S_RESERVED_VCPU:g} vCPU per node kept for Kubernetes daemons"
+    return platform_for(platform).capacity_factor(info)
 
 
 def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndarray, progress=None) -> CandidateSet:
-    """Every candidate the spec allows, priced and with capacity under the SLA."""
-    from toolkit.perf import CapacityEstimate, estimate_capacity
+    """Every candidate the spec allows, priced and with capacity under the SLA.
+
+    ``demand`` is in the family's capacity unit per second (requests/s for encoders), one value a minute."""
+    from toolkit.families import family_for
+    from toolkit.perf import CapacityEstimate
 
     targets = spec.targets
     check_targets(targets, catalog)
-    sla = spec.sla
+    family = family_for(spec.model.task)
+    sla = family.sla(spec.sla)
     pct, sla_ms = sla.percentile, sla.latency_ms
     seq = spec.model.max_sequence_length
-    task = spec.model.task
     month_factor = C.MONTH_MINUTES / demand.size
-    requests_month = float(demand.sum() * 60.0 * month_factor)
+    requests_month = float(demand.sum() * 60.0 * month_factor) / family.units_per_request(spec)
     notes: list[str] = []
     excluded: list[Excluded] = []
     variants = variants_file.accepted()
     local = variants_file.machine
     prof_list = list(profiles.profiles) if profiles is not None else []
+    platforms = [platform_for(p) for p in targets.platforms]
+    for plat in platforms:
+        if not family.supports_platform(plat):
+            notes.append(f"{plat.name}: {family.task} models are not served on it")
+    platforms = [p for p in platforms if family.supports_platform(p)]
 
     # which (platform, instance) pairs are allowed, and where they are priced
     where: dict[tuple[str, str], tuple[object, list[str]]] = {}
-    for platform in targets.platforms:
-        if platform == "sagemaker-serverless":
-            continue
-        priced = set(catalog.regions(platform))
+    for plat in (p for p in platforms if p.instance_based):
+        priced = set(plat.regions(catalog))
         for region in targets.regions:
             if region not in priced:
-                notes.append(f"{platform}: the catalog has no prices in {region} (priced: {', '.join(sorted(priced))})")
+                notes.append(f"{plat.name}: the catalog has no prices in {region} (priced: {', '.join(sorted(priced))})")
                 continue
-            for info in catalog.instance_types(platform, region):
+            for info in plat.instance_types(catalog, region):
                 if _allowed(info, targets):
-                    where.setdefault((platform, info.name), (info, []))[1].append(region)
-        if targets.instance_types and not any(p == platform for p, _ in where):
+                    where.setdefault((plat.name, info.name), (info, []))[1].append(region)
+        if targets.instance_types and not any(p == plat.name for p, _ in where):
             wanted = ", ".join(targets.instance_types)
-            notes.append(f"{platform}: none of the allowed instance types ({wanted}) is priced for it in {', '.join(targets.regions)}"
-                         + (" (Kubernetes takes EC2 names without 'ml.')" if platform == "kubernetes" else ""))
+            notes.append(f"{plat.name}: none of the allowed instance types ({wanted}) is priced for it in {', '.join(targets.regions)}"
+                         + (f" ({plat.naming_hint})" if plat.naming_hint else ""))
 
     cache: dict[tuple[str, str], object] = {}
     price_cache: dict[tuple, object] = {}  # prices do not depend on the variant
@@ -242,10 +179,11 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
     items = sorted(where.items())
     for v in variants:
         for (platform, iname), (info, regions) in items:
+            plat = platform_for(platform)
             hw_key = iname[3:] if iname.startswith("ml.") else iname
             key = (v.name, hw_key)
             if key not in cache:
-                cache[key] = estimate_capacity(v, info, pct, sla_ms, prof_list, local, seq_len=seq)
+                cache[key] = family.capacity(v, info, sla, prof_list, local, spec)
             est = cache[key]
             if not isinstance(est, CapacityEstimate):
                 excluded.append(Excluded(v.name, platform, iname, est.reason, kind="hardware"))
@@ -254,18 +192,18 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
             cap = min(est.max_rps_at_sla, est.saturation_rps) * factor
             if cap <= 0:
                 lat1 = est.latency_ms_by_batch.get(1)
-                cost, where_ = _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task, notes, price_cache)
+                cost, where_ = _cheapest_floor(platform, info, regions, spec, catalog, requests_month, family, notes, price_cache)
                 excluded.append(Excluded(v.name, platform, iname, "; ".join(est.notes) or f"{pct} above {sla_ms:g} ms even at batch 1",
                                          latency_ms=est.batch1_at_sla_ms or _latency_at_percentile(lat1, pct), kind="latency",
                                          min_monthly_usd=cost, region=where_))
                 continue
-            g = Group(len(groups), v, platform, info, est, cap, dynamics_for(platform), capacity_note=factor_note)
+            g = Group(len(groups), v, platform, info, est, cap, plat.dynamics(), capacity_note=factor_note)
             for region in regions:
-                for spot in ((False, True) if platform == "kubernetes" and targets.allow_spot else (False,)):
+                for spot in ((False, True) if plat.supports_spot and targets.allow_spot else (False,)):
                     pkey = (platform, iname, region, spot)
                     if pkey not in price_cache:
                         try:
-                            price_cache[pkey] = instance_price_model(platform, info, region, spot, catalog, requests_month, task, spec.name, notes)
+                            price_cache[pkey] = plat.price_model(info, region, spot, catalog, requests_month, family, spec.name, notes)
                         except InputError as exc:
                             price_cache[pkey] = exc
                     pm = price_cache[pkey]
@@ -279,34 +217,41 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
             progress()
 
     serverless: list[ServerlessOption] = []
-    if "sagemaker-serverless" in targets.platforms:
-        priced = set(catalog.regions("sagemaker-serverless"))
-        regions = [r for r in targets.regions if r in priced]
-        for r in targets.regions:
-            if r not in priced:
-                notes.append(f"sagemaker-serverless: the catalog has no serverless prices in {r} (priced: {', '.join(sorted(priced)) or 'none'})")
-        for v in variants if regions else []:
-            for mem in MEMORY_MB:
-                est = estimate_serverless(v, mem, pct, seq, local)
-                if isinstance(est, str):
-                    excluded.append(Excluded(v.name, "sagemaker-serverless", f"{mem} MB", est, kind="memory" if "memory" in est else "hardware"))
-                    continue
-                if est.latency_ms > sla_ms:
-                    rates = catalog.serverless_rates(regions[0])
-                    gb_s = requests_month * math.ceil(est.service_ms) / 1000.0 * mem / 1024.0
-                    cost = gb_s * rates.usd_per_gb_second.usd + C.data_gb_per_month(requests_month, task) * rates.usd_per_gb_processed.usd
-                    excluded.append(Excluded(v.name, "sagemaker-serverless", f"{mem} MB",
-                                             f"estimated {pct} {est.latency_ms:.1f} ms > {sla_ms:g} ms ({est.service_ms:.1f} ms compute + overhead)",
-                                             latency_ms=est.latency_ms, kind="latency", min_monthly_usd=cost, region=regions[0]))
-                    continue
-                sim = simulate_serverless(demand, est, pct)
-                for region in regions:
-                    pm = serverless_price_model(region, catalog, sim.gb_seconds * month_factor, requests_month, task, spec.name)
-                    serverless.append(ServerlessOption(v, region, est, sim, pm, pm.fixed_usd))
-    return CandidateSet(groups, serverless, excluded, notes, requests_month)
+    for plat in (p for p in platforms if not p.instance_based):
+        serverless += _serverless_options(plat, spec, sla, family, variants, local, catalog, demand, requests_month, month_factor, notes, excluded)
+    return CandidateSet(groups, serverless, excluded, notes, requests_month, family=family, sla=sla)
 
 
-def _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task, notes, price_cache) -> tuple[float | None, str | None]:
+def _serverless_options(plat, spec, sla, family, variants, local, catalog, demand, requests_month, month_factor, notes, excluded) -> list[ServerlessOption]:
+    """Variant x memory size on a serverless platform: estimated latency, simulated concurrency, priced."""
+    pct, sla_ms, seq = sla.percentile, sla.latency_ms, spec.model.max_sequence_length
+    priced = set(plat.regions(catalog))
+    regions = [r for r in spec.targets.regions if r in priced]
+    for r in spec.targets.regions:
+        if r not in priced:
+            notes.append(f"{plat.name}: the catalog has no serverless prices in {r} (priced: {', '.join(sorted(priced)) or 'none'})")
+    out: list[ServerlessOption] = []
+    for v in variants if regions else []:
+        for mem in MEMORY_MB:
+            est = estimate_serverless(v, mem, pct, seq, local)
+            if isinstance(est, str):
+                excluded.append(Excluded(v.name, plat.name, f"{mem} MB", est, kind="memory" if "memory" in est else "hardware"))
+                continue
+            if est.latency_ms > sla_ms:
+                gb_s = requests_month * math.ceil(est.service_ms) / 1000.0 * mem / 1024.0
+                cost = plat.monthly_usd(catalog, regions[0], gb_s, requests_month, family)
+                excluded.append(Excluded(v.name, plat.name, f"{mem} MB",
+                                         f"estimated {pct} {est.latency_ms:.1f} ms > {sla_ms:g} ms ({est.service_ms:.1f} ms compute + overhead)",
+                                         latency_ms=est.latency_ms, kind="latency", min_monthly_usd=cost, region=regions[0]))
+                continue
+            sim = simulate_serverless(demand, est, pct)
+            for region in regions:
+                pm = plat.price_model(None, region, False, catalog, requests_month, family, spec.name, notes, gb_seconds=sim.gb_seconds * month_factor)
+                out.append(ServerlessOption(v, region, est, sim, pm, pm.fixed_usd, plat.name))
+    return out
+
+
+def _cheapest_floor(platform, info, regions, spec, catalog, requests_month, family, notes, price_cache) -> tuple[float | None, str | None]:
     """The least an instance type costs a month: the availability minimum around the clock, cheapest region."""
     best = (None, None)
     hours = spec.sla.availability.min_instances * C.MONTH_MINUTES / 60.0
@@ -314,7 +259,7 @@ def _cheapest_floor(platform, info, regions, spec, catalog, requests_month, task
         key = (platform, info.name, region, False)
         if key not in price_cache:
             try:
-                price_cache[key] = instance_price_model(platform, info, region, False, catalog, requests_month, task, spec.name, notes)
+                price_cache[key] = instance_price_model(platform, info, region, False, catalog, requests_month, family, spec.name, notes)
             except InputError as exc:
                 price_cache[key] = exc
         pm = price_cache[key]

@@ -53,7 +53,7 @@ class LaneSpace:
         self.groups = groups
         self.peak = float(peak_rps)
         self.m0 = int(min_instances)
-        self.cap = np.asarray([g.cap_rps for g in groups], dtype=float)
+        self.cap = np.asarray([g.cap for g in groups], dtype=float)
         self.dyn_table = []
         idx = []
         for g in groups:

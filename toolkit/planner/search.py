@@ -20,6 +20,8 @@ from typing import Protocol
 
 import numpy as np
 
+from toolkit.sla import allows
+
 from toolkit.planner.bounds import billed_lower_bound
 from toolkit.planner.grid import G, LaneSpace
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, measure_events, run_events
@@ -90,7 +92,7 @@ class Ledger:
         return np.asarray(v, dtype=float) * self.month_factor
 
     def meets_sla(self, v) -> bool:
-        return bool(self.month_violations(v) <= self.allowance)
+        return bool(allows(self.month_violations(v), self.allowance))
 
     def within_budget(self, cost: float) -> bool:
         return self.budget is None or cost <= self.budget
@@ -118,7 +120,7 @@ class Ledger:
             gid = int(gid)
             sl = slice(gid * G, (gid + 1) * G)
             b, v = self.billed[sl], self.viol[sl]
-            ok = (b >= 0) & (self.month_violations(v) <= self.allowance)
+            ok = (b >= 0) & allows(self.month_violations(v), self.allowance)
             if not ok.any():
                 continue
             # cheapest feasible lane; ties: fewer violation minutes, then grid order

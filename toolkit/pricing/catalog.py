@@ -35,7 +35,9 @@ from toolkit.pricing.rows import (
 )
 
 STALE_AFTER_DAYS = 30
-PLATFORMS = ("sagemaker-realtime", "sagemaker-serverless", "kubernetes")
+from toolkit.platforms import names as _platform_names
+
+PLATFORMS = _platform_names()
 
 
 class PriceNotFound(InputError):
@@ -215,27 +217,36 @@ class Catalog:
 
     def instance_types(self, platform: str, region: str) -> list[InstanceInfo]:
         """Instance types with a price in ``region`` for ``platform`` (none for sagemaker-serverless)."""
-        self._check_platform(platform)
-        if platform == "sagemaker-realtime":
-            keys = self._hosting
-        elif platform == "kubernetes":
-            keys = self._ec2
-        else:
-            return []
-        names = sorted({t for (t, r) in keys if r == region and t in self._instances})
-        return [self._instances[n] for n in names]
+        return self._platform(platform).instance_types(self, region)
 
     def all_instances(self) -> list[InstanceInfo]:
         return [self._instances[n] for n in sorted(self._instances)]
 
     def regions(self, platform: str) -> list[str]:
         """Regions where the catalog has prices for ``platform``."""
-        self._check_platform(platform)
-        if platform == "sagemaker-realtime":
-            return sorted({r for (_, r) in self._hosting})
-        if platform == "kubernetes":
-            return sorted({r for (_, r) in self._ec2})
-        return sorted({r for (item, r) in self._rates if item == "serverless-compute"})
+        return self._platform(platform).regions(self)
+
+    def priced_types(self, dataset: str, region: str) -> list[InstanceInfo]:
+        """Instance types with a row in an instance-price ``dataset`` ('hosting', 'ec2') for ``region``."""
+        keys = self._datasets()[dataset]
+        return [self._instances[n] for n in sorted({t for (t, r) in keys if r == region and t in self._instances})]
+
+    def priced_regions(self, dataset: str) -> list[str]:
+        return sorted({r for (_, r) in self._datasets()[dataset]})
+
+    def rate_regions(self, item: str) -> list[str]:
+        """Regions with a rate row for ``item`` (e.g. 'serverless-compute')."""
+        return sorted({r for (i, r) in self._rates if i == item})
+
+    def has_spot(self, instance_type: str, region: str) -> bool:
+        return (instance_type, region) in self._spot
+
+    def rate_items(self) -> list[tuple[str, str]]:
+        """(item, region) of every rate row, sorted."""
+        return sorted(self._rates)
+
+    def _datasets(self) -> dict:
+        return {"hosting": self._hosting, "ec2": self._ec2}
 
     # ---- prices -------------------------------------------------------------------------------
     def hosting_price(self, instance_type: str, region: str) -> PriceQuote:
@@ -272,42 +283,14 @@ class Catalog:
 
     def price_rows(self, platform: str | None = None, region: str | None = None, instance_type: str | None = None) -> list[dict]:
         """Every price matching the filters, as flat dicts (for `prices show`)."""
-        if platform:
-            self._check_platform(platform)
-        if instance_type:
-            self.instance(instance_type)
-        if region:
-            self.check_region(region)
-        out: list[dict] = []
+        from toolkit.pricing.listing import price_rows
 
-        def keep(p: str, r: str, t: str | None) -> bool:
-            return (not platform or p == platform) and (not region or r == region) and (not instance_type or t == instance_type)
-
-        for (t, r), row in sorted(self._hosting.items()):
-            if keep("sagemaker-realtime", r, t):
-                out.append(self._row_dict("sagemaker-realtime", t, r, "instance-hour", self.hosting_price(t, r)))
-        for (t, r), row in sorted(self._ec2.items()):
-            if keep("kubernetes", r, t):
-                out.append(self._row_dict("kubernetes", t, r, "instance-hour", self.ec2_price(t, r)))
-                if (t, r) in self._spot:
-                    out.append(self._row_dict("kubernetes", t, r, "instance-hour (spot)", self.ec2_price(t, r, spot=True)))
-        for (item, r), row in sorted(self._rates.items()):
-            plat = "sagemaker-serverless" if item.startswith("serverless") else "sagemaker-realtime"
-            if item == "serverless-data":
-                plat = "sagemaker-serverless"
-            if keep(plat, r, None) and not instance_type:
-                out.append(self._row_dict(plat, None, r, item, self._rate(item, r)))
-        return out
+        return price_rows(self, platform, region, instance_type)
 
     # ---- internals ----------------------------------------------------------------------------
-    def _row_dict(self, platform: str, instance_type: str | None, region: str, item: str, q: PriceQuote) -> dict:
-        d = {"platform": platform, "instance_type": instance_type, "region": region, "item": item}
-        d.update(q.as_dict())
-        if instance_type:
-            info = self._instances[instance_type]
-            d["hardware"] = {"vcpus": info.vcpus, "memory_gib": info.memory_gib, "accelerator": info.accelerator,
-                             "accelerator_count": info.accelerator_count, "accelerator_memory_gib": info.accelerator_memory_gib}
-        return d
+    def rate(self, item: str, region: str) -> PriceQuote:
+        """The rate row ``item`` in ``region`` (PriceNotFound when absent)."""
+        return self._rate(item, region)
 
     def _rate(self, item: str, region: str) -> PriceQuote:
         row = self._rates.get((item, region))
@@ -345,11 +328,12 @@ class Catalog:
                              hint=f"regions in the catalog: {', '.join(known)}; `leanserve prices refresh --region {region}` fetches others")
 
     @staticmethod
-    def _check_platform(platform: str) -> None:
-        if platform not in PLATFORMS:
-            close = difflib.get_close_matches(platform, PLATFORMS, n=1)
-            tip = f"; did you mean '{close[0]}'?" if close else ""
-            raise InputError(f"unknown platform '{platform}'{tip}", hint=f"choose one of: {', '.join(PLATFORMS)}")
+    def _platform(platform: str):
+        from toolkit.platforms import platform_for
+
+        return platform_for(platform)  # InputError with a did-you-mean for an unknown name
+
+    _check_platform = _platform
 
 
 def _read_dataset(path: Path, cls: type) -> list:

@@ -1,0 +1,53 @@
+"""Kubernetes (EKS): one Triton pod per EC2 node, HPA on requests per pod, cluster autoscaler adding nodes."""
+
+from __future__ import annotations
+
+from toolkit.platforms.base import Platform
+from toolkit.platforms.pricing_util import estimate_quote
+
+RESERVED_VCPU = 0.25  # kubelet, kube-proxy, CNI and log agents on every node (estimate)
+
+
+class Kubernetes(Platform):
+    name = "kubernetes"
+    label = "k8s"
+    title = "Kubernetes on EKS (EC2 nodes, HPA + cluster autoscaler)"
+    dataset = "ec2"
+    scaling_metric = "requests"  # per pod per minute; deploy turns it into an HPA target per second
+    supports_spot = True
+    naming_hint = "Kubernetes takes EC2 names without 'ml.'"
+
+    def instance_price(self, catalog, instance_type: str, region: str, spot: bool = False):
+        return catalog.ec2_price(instance_type, region, spot=spot)
+
+    def dynamics(self):
+        from toolkit.planner.dynamics import kubernetes_dynamics
+
+        return kubernetes_dynamics()
+
+    def capacity_factor(self, info) -> tuple[float, str]:
+        if info.accelerator:
+            return 1.0, ""
+        f = max(0.5, 1.0 - RESERVED_VCPU / max(info.vcpus, 1))
+        return f, f"x{f:.2f}: {RESERVED_VCPU:g} vCPU per node kept for Kubernetes daemons"
+
+    def price_model(self, info, region, spot, catalog, requests_per_month, family, name, notes):
+        from toolkit.planner import costs as C
+
+        quote = catalog.ec2_price(info.name, region, spot=spot)
+        pm = C.PriceModel(hourly_quote=quote, unit_usd_per_instance_hour=quote.usd)
+        pm.per_hour_lines.append((f"nodegroup/{name}", "instances", "instance-hour", 1.0, quote.usd, f"ec2 {info.name} {region}" + (" spot" if spot else ""), quote))
+        gp3 = estimate_quote(C.GP3_USD_PER_GB_MONTH, "GB-month", "gp3 list price, us-east-1")
+        per_hour = C.NODE_VOLUME_GB / C.HOURS_PER_GB_MONTH
+        pm.unit_usd_per_instance_hour += per_hour * gp3.usd
+        pm.per_hour_lines.append((f"nodegroup/{name}", "storage", "GB-month", per_hour, gp3.usd, f"ebs gp3 {region}", gp3))
+        hours = C.MONTH_MINUTES / 60.0
+        eks = estimate_quote(C.EKS_USD_PER_HOUR, "hour", "EKS standard support, per cluster")
+        nlb = estimate_quote(C.NLB_USD_PER_HOUR, "hour", "Network Load Balancer hourly charge, LCUs not included")
+        for line in (
+            C.Line(f"cluster/{name}", "cluster", "hour", hours, eks.usd, f"eks cluster {region}", eks),
+            C.Line(f"loadbalancer/{name}", "load-balancer", "hour", hours, nlb.usd, f"elb nlb {region}", nlb),
+        ):
+            pm.fixed_lines.append(line)
+            pm.fixed_usd += line.cost
+        return pm

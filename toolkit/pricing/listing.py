@@ -1,0 +1,42 @@
+"""``prices show``'s rows: every price in the catalog, one flat dict each, filtered."""
+
+from __future__ import annotations
+
+
+def _row(catalog, platform: str, instance_type: str | None, region: str, item: str, q) -> dict:
+    d = {"platform": platform, "instance_type": instance_type, "region": region, "item": item}
+    d.update(q.as_dict())
+    if instance_type:
+        info = catalog.instance(instance_type)
+        d["hardware"] = {"vcpus": info.vcpus, "memory_gib": info.memory_gib, "accelerator": info.accelerator,
+                         "accelerator_count": info.accelerator_count, "accelerator_memory_gib": info.accelerator_memory_gib}
+    return d
+
+
+def price_rows(catalog, platform: str | None = None, region: str | None = None, instance_type: str | None = None) -> list[dict]:
+    """Instance prices of each platform (spot beside on-demand where priced), then the platforms' rate rows."""
+    from toolkit.platforms import names, platform_for
+
+    if platform:
+        platform_for(platform)
+    if instance_type:
+        catalog.instance(instance_type)
+    if region:
+        catalog.check_region(region)
+    wanted = [platform_for(p) for p in names() if not platform or p == platform]
+    out: list[dict] = []
+    for plat in wanted:
+        if not plat.dataset:
+            continue
+        keys = sorted((info.name, r) for r in plat.regions(catalog) if not region or r == region
+                      for info in plat.instance_types(catalog, r) if not instance_type or info.name == instance_type)
+        for name, r in keys:
+            out.append(_row(catalog, plat.name, name, r, "instance-hour", plat.instance_price(catalog, name, r)))
+            if plat.supports_spot and catalog.has_spot(name, r):
+                out.append(_row(catalog, plat.name, name, r, "instance-hour (spot)", plat.instance_price(catalog, name, r, spot=True)))
+    if not instance_type:
+        for item, r in catalog.rate_items():
+            owner = next((p for p in wanted if item in p.rate_items), None)
+            if owner is not None and (not region or r == region):
+                out.append(_row(catalog, owner.name, None, r, item, catalog.rate(item, r)))
+    return out
