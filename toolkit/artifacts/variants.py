@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from toolkit.artifacts.common import Artifact, MachineInfo, Provenance, _Model
+from toolkit.families.field import Task
 
 
 class LatencyPoint(_Model):
@@ -57,7 +58,7 @@ class VariantsFile(Artifact):
     SCHEMA_VERSION: ClassVar[int] = 1
 
     model_source: str
-    task: Literal["feature-extraction", "text-classification"]
+    task: Task = Field(description="The model family's task (a key of toolkit.families.REGISTRY).")
     max_sequence_length: int
     machine: MachineInfo
     libraries: dict[str, str] = Field(default_factory=dict, description="Versions of torch, transformers, onnxruntime, optimum ...")
@@ -70,14 +71,13 @@ class VariantsFile(Artifact):
 
     def get(self, name: str) -> Variant:
         from toolkit.errors import InputError
-        import difflib
+        from toolkit.suggest import did_you_mean
 
         for v in self.variants:
             if v.name == name:
                 return v
         names = [v.name for v in self.variants]
-        close = difflib.get_close_matches(name, names, n=1)
-        tip = f"; did you mean '{close[0]}'?" if close else ""
+        tip = did_you_mean(name, names, cutoff=0.6)
         raise InputError(f"no variant named '{name}' in variants.json{tip}", hint=f"choose one of: {', '.join(names)}")
 
     def accepted(self) -> list[Variant]:

@@ -13,9 +13,11 @@ from typing import Callable
 from toolkit.bench import metrics
 from toolkit.bench.load import AbortPolicy, PointStats, closed_loop, open_loop
 from toolkit.errors import InputError
+from toolkit.families import family_for
 
 DEFAULT_CONCURRENCY = [1, 2, 4, 8, 16]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_OUTPUT = "embedding"  # without a spec or a manifest: the default (embedding) family's triton_output
 
 
 @dataclass
@@ -126,10 +128,29 @@ def _triton_json(url: str, timeout: float = 5.0) -> dict | None:
         return None
 
 
+def _check_reachable(base: str) -> None:
+    """ExternalToolError (exit 1) when nothing answers at ``base`` at all (refused, unknown host, timeout); a server
+    that answers, even with an error status, is reachable."""
+    import urllib.error
+
+    from toolkit.errors import ExternalToolError
+
+    try:
+        urllib.request.urlopen(f"{base}/v2/health/live", timeout=5.0).close()
+    except urllib.error.HTTPError:
+        return
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        why = "connection refused (nothing listens there)" if isinstance(reason, ConnectionRefusedError) else str(reason)
+        raise ExternalToolError(f"cannot connect to {base}: {why}",
+                                hint="start the server first (`leanserve serve DIR`), or check the URL's host and port") from None
+
+
 def _describe_triton(base: str, model: str) -> tuple[str | None, str | None, bool | None, int | None, str | None]:
     """(input name, output name, batching, ONNX-model instance count, ONNX model name) from a live Triton."""
     meta = _triton_json(f"{base}/v2/models/{model}")
     if meta is None:
+        _check_reachable(base)
         raise InputError(f"model '{model}' is not served at {base}", hint="check the URL and --model (the ensemble is usually 'ensemble')")
     inp = (meta.get("inputs") or [{}])[0].get("name")
     out = (meta.get("outputs") or [{}])[0].get("name")
@@ -149,7 +170,9 @@ def _describe_triton(base: str, model: str) -> tuple[str | None, str | None, boo
     return inp, out, batching, count, main
 
 
-def _resolve(target: str, options: BenchOptions, sagemaker_client=None, sagemaker_control=None) -> _Resolved:
+def _resolve(target: str, options: BenchOptions, sagemaker_client=None, sagemaker_control=None,
+             default_output: str = DEFAULT_OUTPUT) -> _Resolved:
+    """The target to load; ``default_output`` is the response tensor when neither the options nor a manifest name one."""
     from toolkit.artifacts.common import MachineInfo
     from toolkit.bench.targets import SageMakerTarget, TritonHttpTarget, describe_sagemaker_endpoint
 
@@ -158,7 +181,7 @@ def _resolve(target: str, options: BenchOptions, sagemaker_client=None, sagemake
         if not re.match(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", endpoint):
             raise InputError(f"'{endpoint}' is not a SageMaker endpoint name", hint="names are 1-63 letters, digits and hyphens")
         instance = options.instance_type or describe_sagemaker_endpoint(endpoint, options.region, sagemaker_control)
-        t = SageMakerTarget(endpoint, options.region, options.input_name or "TEXT", options.output_name or "embedding",
+        t = SageMakerTarget(endpoint, options.region, options.input_name or "TEXT", options.output_name or default_output,
                             options.timeout_s, runtime_client=sagemaker_client)
         machine = MachineInfo(cpu_model="unknown (SageMaker-managed)", logical_cores=1, instance_type=instance)
         return _Resolved(t, t.label, machine, options.variant,
@@ -171,7 +194,7 @@ def _resolve(target: str, options: BenchOptions, sagemaker_client=None, sagemake
         model = options.model or "ensemble"
         inp, out, batching, count, main = _describe_triton(base, model)
         metrics_url = options.metrics_url or (f"{urlparse(base).scheme}://{host}:8002/metrics" if host else None)
-        t = TritonHttpTarget(base, model, options.input_name or inp or "TEXT", options.output_name or out or "embedding",
+        t = TritonHttpTarget(base, model, options.input_name or inp or "TEXT", options.output_name or out or default_output,
                              options.timeout_s, metrics_url)
         notes = []
         if host in LOCAL_HOSTS and not options.instance_type:
@@ -189,7 +212,7 @@ def _resolve(target: str, options: BenchOptions, sagemaker_client=None, sagemake
         server = TritonServer.start(path, ServeOptions())
         m = server.manifest
         model = options.model or server.ensemble or "ensemble"
-        out_name = options.output_name or (m.output_name if m else "embedding")
+        out_name = options.output_name or (m.output_name if m else default_output)
         t = TritonHttpTarget(server.http_url, model, options.input_name or "TEXT", out_name, options.timeout_s, server.metrics_url,
                              label=str(path))
         machine = MachineInfo.local()
@@ -241,7 +264,9 @@ def run_bench(target: str, options: BenchOptions | None = None, spec=None, progr
     if spec is None and not Path(target).is_dir():
         # only a package folder carries its spec's hash (and SLA) in manifest.json
         raise InputError("profiles.json needs the spec it was measured for", hint="pass --spec leanserve.yaml")
-    resolved = _resolve(target, options, sagemaker_client, sagemaker_control)
+    # the response tensor the spec's family returns, unless the target or the options say otherwise
+    default_output = family_for(spec.spec.model.task).triton_output if spec is not None else DEFAULT_OUTPUT
+    resolved = _resolve(target, options, sagemaker_client, sagemaker_control, default_output)
     try:
         pct, sla_ms, max_err = _sla(options, spec, resolved.manifest)
         variant = resolved.variant

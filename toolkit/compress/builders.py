@@ -38,6 +38,13 @@ class BuildContext:
     _fp32: Path | None = None
     data_cache: dict = field(default_factory=dict)  # tokenised texts + teacher targets, shared by students
 
+    @property
+    def family(self):
+        """The model family of ``task`` (a ``toolkit.families.Family``)."""
+        from toolkit.families import family_for
+
+        return family_for(self.task)
+
     def teacher_onnx(self) -> Path:
         """The teacher exported to fp32 ONNX once, in the scratch folder."""
         if self._fp32 is None:

@@ -1,8 +1,9 @@
 """Knowledge distillation on the CPU: a k-layer student initialised from the teacher's layers.
 
-The student keeps the teacher's embeddings (frozen) and learns to reproduce the teacher's output on unlabelled text: for sentence embeddings the
-squared distance between L2-normalised mean-pooled embeddings (MSE on pooled embeddings, which is
-2 − 2·cosine), for classifiers the KL divergence of temperature-softened logits. Training is seeded,
+The student keeps the teacher's embeddings (frozen) and learns to reproduce the teacher's output on unlabelled text,
+with the loss its family gives (``family.distill_loss``): for sentence embeddings the squared distance
+between L2-normalised mean-pooled embeddings (MSE on pooled embeddings, which is 2 − 2·cosine), for
+classifiers the KL divergence of temperature-softened logits. Training is seeded,
 shows a progress bar, stops early when the validation loss stops improving, and checkpoints to
 ``<cache>/<key>/state.pt`` (atomically) so an interrupted run resumes where it stopped and a
 finished one is reused.
@@ -16,7 +17,6 @@ import json
 import os
 from pathlib import Path
 
-TEMPERATURE = 2.0
 
 
 def pick_layers(n: int, k: int) -> list[int]:
@@ -100,21 +100,16 @@ class _Data:
 
 
 def teacher_output(model, batch: dict, task: str):
-    from toolkit.compress.pooling import torch_mean_pool
+    """``model``'s prediction on ``batch`` in the form its family distils (pooled vectors, logits)."""
+    from toolkit.families import family_for
 
-    out = model(**batch)
-    if task == "text-classification":
-        return out.logits.float()
-    return torch_mean_pool(out.last_hidden_state, batch["attention_mask"], normalize=True)
+    return family_for(task).torch_target(model, batch)
 
 
 def loss_fn(student_out, target, task: str):
-    import torch.nn.functional as F
+    from toolkit.families import family_for
 
-    if task == "text-classification":
-        t = TEMPERATURE
-        return F.kl_div(F.log_softmax(student_out / t, -1), F.log_softmax(target / t, -1), log_target=True, reduction="batchmean") * t * t
-    return ((student_out - target) ** 2).sum(-1).mean()  # = mean(2 - 2 cos) on unit vectors
+    return family_for(task).distill_loss(student_out, target)
 
 
 def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -279,11 +274,10 @@ def train(ctx, student, name: str, max_steps: int, init: str = "") -> list[str]:
         student.load_state_dict(best)
         for p in student.parameters():
             p.requires_grad_(False)
-        label = "1-cos" if ctx.task == "feature-extraction" else "KL"
-        first = history[0][1]
-        scale = 0.5 if ctx.task == "feature-extraction" else 1.0  # loss = 2 - 2cos -> report 1 - cos
+        label, first = ctx.family.distill_loss_report(history[0][1])
+        _, last = ctx.family.distill_loss_report(best_loss)
         notes = [f"distilled {step} steps on {len(train_texts)} texts (seq ≤ {s.seq_len}, batch {s.batch_size}, lr {s.learning_rate}), "
-                 f"stopped at {stopped}; validation {label} {first * scale:.4f} → {best_loss * scale:.4f}"]
+                 f"stopped at {stopped}; validation {label} {first:.4f} → {last:.4f}"]
         if resumed:
             notes.append("resumed from an interrupted run's checkpoint")
         _save({"best": best, "finished": True, "notes": notes}, ckpt)

@@ -49,15 +49,7 @@ class Probe:
 
 
 def gate(quality, task: str, floor) -> str | None:
-    """The reason a variant misses the spec's quality floor, or None when it passes."""
-    reasons = []
-    if task == "feature-extraction":
-        if quality.cosine_mean is not None and quality.cosine_mean < floor.min_cosine_mean:
-            reasons.append(f"mean cosine {quality.cosine_mean:.5f} < floor {floor.min_cosine_mean}")
-        if floor.min_cosine_p5 is not None and quality.cosine_p5 is not None and quality.cosine_p5 < floor.min_cosine_p5:
-            reasons.append(f"p5 cosine {quality.cosine_p5:.5f} < floor {floor.min_cosine_p5}")
-    elif quality.top1_agreement is not None and quality.top1_agreement < floor.min_top1_agreement:
-        reasons.append(f"top-1 agreement {quality.top1_agreement:.4f} < floor {floor.min_top1_agreement}")
-    if quality.accuracy_drop_points is not None and quality.accuracy_drop_points > floor.max_accuracy_drop_points:
-        reasons.append(f"probe accuracy drop {quality.accuracy_drop_points:.2f} points > {floor.max_accuracy_drop_points}")
-    return "; ".join(reasons) or None
+    """The reason a variant misses the spec's quality floor, or None when it passes (the family's gate)."""
+    from toolkit.families import family_for
+
+    return family_for(task).quality_gate(quality, floor)

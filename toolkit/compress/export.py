@@ -1,8 +1,9 @@
 """Export a torch encoder to ONNX: optimum-onnx first, ``torch.onnx.export(dynamo=False)`` as fallback.
 
 The graph takes int64 ``input_ids``, ``attention_mask`` (and ``token_type_ids`` when the model has
-them), all [batch, sequence] with dynamic axes, and returns ``last_hidden_state`` [batch, seq, hidden]
-(feature extraction) or ``logits`` [batch, labels] (classification). Pooling happens outside the graph.
+them), all [batch, sequence] with dynamic axes, and returns the family's output (``family.output_name``
+with ``family.output_axes``: ``last_hidden_state`` [batch, seq, hidden] for embeddings, ``logits``
+[batch, labels] for classifiers). Pooling happens outside the graph.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import warnings
 from pathlib import Path
 
 from toolkit.errors import ModelError
+from toolkit.families import family_for
 
 OPSET = 18
-OUTPUT_NAME = {"feature-extraction": "last_hidden_state", "text-classification": "logits"}
 
 
 @contextlib.contextmanager
@@ -48,9 +49,12 @@ def export_onnx(model, task: str, dest: Path, *, opset: int = OPSET) -> Path:
     """Write ``dest/model.onnx`` from a loaded torch ``model``; return the file's path."""
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / "model.onnx"
-    error = None
+    error: Exception = RuntimeError(f"no optimum task for '{task}'")
+    optimum_task = family_for(task).optimum_task
     try:
-        _export_optimum(model, task, target, opset)
+        if optimum_task is None:
+            raise error
+        _export_optimum(model, optimum_task, target, opset)
     except ModelError:
         raise
     except Exception as exc:  # optimum cannot handle every architecture: fall back to the plain exporter
@@ -84,7 +88,8 @@ def _export_torch(model, task: str, target: Path, opset: int) -> None:
     import torch
 
     names = input_names_for(model)
-    out_name = OUTPUT_NAME[task]
+    family = family_for(task)
+    out_name = family.output_name
 
     class Wrapper(torch.nn.Module):
         def __init__(self, inner):
@@ -93,11 +98,11 @@ def _export_torch(model, task: str, target: Path, opset: int) -> None:
 
         def forward(self, *args):
             out = self.inner(**dict(zip(names, args)))
-            return out.logits if task == "text-classification" else out.last_hidden_state
+            return family.graph_output(out)
 
     dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
     axes = {n: {0: "batch_size", 1: "sequence_length"} for n in names}
-    axes[out_name] = {0: "batch_size"} if task == "text-classification" else {0: "batch_size", 1: "sequence_length"}
+    axes[out_name] = dict(family.output_axes)
     with _quiet(), torch.no_grad():
         torch.onnx.export(Wrapper(model).eval(), dummy, str(target), input_names=names, output_names=[out_name],
                           dynamic_axes=axes, opset_version=opset, dynamo=False)
@@ -108,5 +113,6 @@ def _check_io(target: Path, task: str) -> None:
 
     m = onnx.load(str(target), load_external_data=False)
     outs = [o.name for o in m.graph.output]
-    if OUTPUT_NAME[task] not in outs:
-        raise ModelError(f"the exported graph has outputs {outs}, expected '{OUTPUT_NAME[task]}'", hint="report this model's architecture as unsupported")
+    wanted = family_for(task).output_name
+    if wanted not in outs:
+        raise ModelError(f"the exported graph has outputs {outs}, expected '{wanted}'", hint="report this model's architecture as unsupported")

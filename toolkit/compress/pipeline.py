@@ -1,4 +1,8 @@
-"""The compress pipeline: checks first, then reference, variants, evaluation, and an atomic write."""
+"""The compress pipeline: checks first, then reference, variants, evaluation, and an atomic write.
+
+What differs between kinds of model (the model class, output post-processing, fidelity metrics and
+gate, latency shapes) is asked of the spec's family (:func:`toolkit.families.family_for`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import time
 from pathlib import Path
 
 from toolkit.errors import InputError, ModelError
+from toolkit.families import family_for
 
 LIBRARIES = ("torch", "transformers", "optimum", "optimum-onnx", "onnx", "onnxruntime", "scikit-learn", "numpy", "tokenizers")
 
@@ -35,6 +40,7 @@ class Pipeline:
     def __init__(self, loaded, out_dir: Path, requested, reporter, settings):
         self.loaded, self.out_dir, self.requested, self.reporter, self.settings = loaded, out_dir, requested, reporter, settings
         self.spec = loaded.spec
+        self.family = family_for(self.spec.model.task)
 
     # -- checks that need no heavy imports ---------------------------------------------------
     def check(self):
@@ -50,6 +56,7 @@ class Pipeline:
                 f"model.max_sequence_length {spec.model.max_sequence_length} is longer than the model's {src.max_positions} positions",
                 hint=f"set max_sequence_length to {src.max_positions} or less",
             )
+        self.family.check_source(src)
         for v in names:
             check_ranges(v, src.num_layers, src.num_heads)
             if v.needs_teacher_training and not src.bert_like:
@@ -69,8 +76,8 @@ class Pipeline:
     def run(self):
         from toolkit.artifacts.common import MachineInfo, save_artifact
         from toolkit.artifacts.variants import VariantsFile
-        from toolkit.compress.build import default_threads
         from toolkit.compress.builders import BuildContext
+        from toolkit.compress.settings import default_threads
         from toolkit.compress.source import load_tokenizer, load_torch_model
         from toolkit.fileio import atomic_dir
 
@@ -131,9 +138,9 @@ class Pipeline:
         runners = {"reference": TorchRunner(ctx.teacher, input_names_for(ctx.teacher), vocab)}
         for e in entries[1:]:
             runners[e.name] = OnnxRunner(tmp / e.name / "model.onnx", ctx.threads, vocab)
-        ls = self.settings.latency
-        with self.reporter.stage("measuring latency (round-robin)", total=ls.rounds * 2) as bar:
-            points = measure(runners, ctx.threads, ls, self.where, on_round=bar.advance)
+        ls, shapes = self.settings.latency, tuple(self.family.latency_shapes(self.spec))
+        with self.reporter.stage("measuring latency (round-robin)", total=ls.rounds * len(shapes)) as bar:
+            points = measure(runners, ctx.threads, ls, self.where, shapes=shapes, on_round=bar.advance)
         for e in entries:
             e.latency = points[e.name]
 
@@ -151,7 +158,6 @@ class Pipeline:
     def _reference(self):
         from toolkit.artifacts.variants import Quality, Variant
         from toolkit.compress.evaluate import Probe
-        from toolkit.compress.export import input_names_for
         from toolkit.compress.flops import gflops_per_item
         from toolkit.compress.runtime import TorchEncoder
         from toolkit.fileio import sha256_file
@@ -163,10 +169,8 @@ class Pipeline:
             self.probe = None
             quality = Quality(eval_examples=len(ctx.splits.eval_texts))
             if ctx.splits.eval_texts:
-                if ctx.task == "feature-extraction":
-                    quality.cosine_mean, quality.cosine_p5 = 1.0, 1.0
-                else:
-                    quality.top1_agreement, quality.kl_divergence = 1.0, 0.0
+                for k, val in self.family.reference_quality().items():
+                    setattr(quality, k, val)
             if ctx.splits.probe_train[0]:
                 train_x = enc.encode(ctx.splits.probe_train[0], self.settings.eval_batch_size)
                 self.probe = Probe.fit(train_x, ctx.splits.probe_train[1], self.ref_out["probe_test"], ctx.splits.probe_test[1], seed=ctx.seed)
@@ -183,7 +187,6 @@ class Pipeline:
     def _variant(self, v, dest: Path):
         from toolkit.artifacts.variants import Quality, Variant
         from toolkit.compress.builders import BUILDERS
-        from toolkit.compress.evaluate import embedding_fidelity, gate, logits_fidelity
         from toolkit.compress.flops import gflops_per_item
         from toolkit.compress.runtime import OnnxEncoder
         from toolkit.compress.source import copy_model_files
@@ -204,8 +207,7 @@ class Pipeline:
             enc = OnnxEncoder(dest, ctx.task, ctx.max_length, ctx.threads)
             out = self._outputs(enc)
             if "eval" in out:
-                fid = embedding_fidelity(self.ref_out["eval"], out["eval"]) if ctx.task == "feature-extraction" else logits_fidelity(self.ref_out["eval"], out["eval"])
-                for k, val in fid.items():
+                for k, val in self.family.fidelity(self.ref_out["eval"], out["eval"]).items():
                     setattr(quality, k, val)
             else:
                 notes.append("fidelity not measured: the spec names no evaluation, distillation or labelled text")
@@ -214,7 +216,7 @@ class Pipeline:
                 quality.probe_accuracy = round(acc, 5)
                 quality.accuracy_drop_points = round(100 * (self.probe.reference_accuracy - acc), 3)
         files, size = folder_files(dest)
-        reason = gate(quality, ctx.task, self.spec.compression.quality_floor)
+        reason = self.family.quality_gate(quality, self.spec.compression.quality_floor)
         return Variant(
             name=v.name, kind=v.kind, path=f"variants/{v.name}", model_file="model.onnx", files=files, size_bytes=size,
             precision=built.precision, num_layers=built.num_layers, devices=built.devices,

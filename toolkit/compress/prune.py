@@ -1,7 +1,8 @@
 """Structured attention-head pruning (a real speed-up) and, for comparison, unstructured sparsity.
 
 Head importance is measured by ablation: each head is masked in turn and the drop in fidelity of the
-model's output (1 − cosine of pooled embeddings, or KL of logits) on a few texts is its score.
+model's output on a few texts is its score (``family.head_damage``: 1 − cosine of pooled embeddings,
+or KL of logits).
 The least important p% of heads (every layer keeps at least one) are removed with transformers'
 ``prune_heads``, which shrinks the Q/K/V and output matrices, and a short distillation from the
 unpruned teacher recovers most of the loss.
@@ -18,7 +19,9 @@ def head_importance(model, batch: dict, task: str):
     import torch
 
     from toolkit.compress.distill import teacher_output
+    from toolkit.families import family_for
 
+    family = family_for(task)
     layers, heads = model.config.num_hidden_layers, model.config.num_attention_heads
     scores = torch.zeros(layers, heads)
     quiet = logging.getLogger("transformers.models.bert.modeling_bert")
@@ -32,11 +35,7 @@ def head_importance(model, batch: dict, task: str):
                     mask = torch.ones(layers, heads)
                     mask[layer, head] = 0.0
                     out = teacher_output(model, {**batch, "head_mask": mask}, task)
-                    if task == "text-classification":
-                        lp, lq = torch.log_softmax(base, -1), torch.log_softmax(out, -1)
-                        scores[layer, head] = float((lp.exp() * (lp - lq)).sum(-1).mean())
-                    else:
-                        scores[layer, head] = float((1 - (base * out).sum(-1)).mean())
+                    scores[layer, head] = family.head_damage(base, out)
     finally:
         quiet.setLevel(level)
     return scores

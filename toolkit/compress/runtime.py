@@ -1,14 +1,15 @@
 """Run variants: onnxruntime sessions for ONNX folders and the torch fp32 reference, behind one interface.
 
-``Encoder.encode(texts)`` returns pooled, L2-normalised embeddings (feature extraction) or logits
-(classification) as a float32 numpy array, whatever the backend.
+``Encoder.encode(texts)`` returns what the task's family makes of the graph output
+(``family.postprocess``: pooled, L2-normalised embeddings, or logits) as a float32 numpy array,
+whatever the backend.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.compress.pooling import mean_pool
+from toolkit.families import family_for
 
 
 def make_session(model_file: str | Path, threads: int):
@@ -47,13 +48,14 @@ class Encoder:
     def encode(self, texts: list[str], batch_size: int = 32):
         import numpy as np
 
+        family = family_for(self.task)
         out: list = [None] * len(texts)
         for idx, enc in _batches(list(texts), self.tokenizer, batch_size, self.max_length):
             feeds = {n: np.asarray(enc[n], dtype=np.int64) for n in self.input_names() if n in enc}
             if "token_type_ids" in self.input_names() and "token_type_ids" not in feeds:
                 feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
             result = self.forward(feeds)
-            rows = mean_pool(result, feeds["attention_mask"]) if self.task == "feature-extraction" else np.asarray(result, dtype=np.float32)
+            rows = family.postprocess(result, feeds["attention_mask"])
             for j, i in enumerate(idx):
                 out[i] = rows[j]
         return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
@@ -96,7 +98,7 @@ class TorchEncoder(Encoder):
 
         with torch.inference_mode(), _torch_threads(self.threads):
             out = self.model(**{k: torch.from_numpy(v) for k, v in feeds.items() if k in self._names})
-        t = out.logits if self.task == "text-classification" else out.last_hidden_state
+        t = family_for(self.task).graph_output(out)
         return t.float().numpy()
 
 

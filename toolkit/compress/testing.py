@@ -55,12 +55,17 @@ def _vocab(size: int) -> list[str]:
 def tiny_model(path: str | Path, *, task: str = "feature-extraction", num_labels: int = 3, seed: int = 0) -> Path:
     """Save a tiny random BERT (and its tokenizer) to ``path`` and return the folder.
 
-    ``task="text-classification"`` saves a ``BertForSequenceClassification`` with ``num_labels`` labels.
+    The model class is the task's family's (``family.random_model``): ``BertModel`` for
+    feature-extraction, ``BertForSequenceClassification`` with ``num_labels`` labels for text-classification.
     Runs offline in well under a second once torch/transformers are imported.
     """
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertTokenizerFast
 
+    from toolkit.families import REGISTRY, family_for
+
+    if task not in REGISTRY:
+        raise ValueError(f"unknown task {task!r}")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     vocab_size = 1000
@@ -70,15 +75,7 @@ def tiny_model(path: str | Path, *, task: str = "feature-extraction", num_labels
         intermediate_size=64, max_position_embeddings=512,
     )
     torch.manual_seed(seed)
-    if task == "text-classification":
-        config.num_labels = num_labels
-        config.id2label = {i: f"label_{i}" for i in range(num_labels)}
-        config.label2id = {v: k for k, v in config.id2label.items()}
-        model = BertForSequenceClassification(config)
-    elif task == "feature-extraction":
-        model = BertModel(config)
-    else:
-        raise ValueError(f"unknown task {task!r}")
+    model = family_for(task).random_model(config, num_labels=num_labels)
     model.eval()
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512)

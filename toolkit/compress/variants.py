@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
 from toolkit.errors import InputError
+from toolkit.suggest import did_you_mean
 
 _PATTERN = re.compile(r"^(onnx-fp32|onnx-int8|onnx-int8-static|onnx-fp16|distilled-L(\d+)|pruned-heads(\d+)|sparsity(\d+))$")
 EXAMPLES = ["onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-fp16", "distilled-L3", "pruned-heads25", "sparsity50"]
@@ -26,8 +26,7 @@ class VariantName:
 def parse_variant(name: str) -> VariantName:
     m = _PATTERN.match(name.strip())
     if not m:
-        close = difflib.get_close_matches(name, EXAMPLES, n=1)
-        tip = f"; did you mean '{close[0]}'?" if close else ""
+        tip = did_you_mean(name, EXAMPLES, cutoff=0.6)
         raise InputError(f"unknown variant '{name}'{tip}", hint=f"variant kinds: {', '.join(EXAMPLES)} (L<k> = student layers, <p> = percent)")
     if m.group(2):
         return VariantName(name, "distilled", int(m.group(2)))

@@ -5,6 +5,8 @@
     fam.capacity_unit, fam.sla(spec.sla)
 
 Registering a family is one entry in :data:`REGISTRY` (a module path, imported on first use).
+Every ``task`` field (the spec, variants.json, manifest.json) is typed :data:`toolkit.families.field.Task`,
+which accepts exactly the registered tasks.
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
 from toolkit.sla import SLA, Constraint, Rate
 
 
@@ -42,8 +40,10 @@ class Family:
         """How many capacity units one request is (1 for requests/s)."""
         return 1.0
 
-    def demand(self, rps: np.ndarray, spec=None) -> np.ndarray:
+    def demand(self, rps, spec=None):
         """Traffic in requests/s per minute -> demand in the capacity unit."""
+        import numpy as np
+
         return np.asarray(rps, dtype=float) * self.units_per_request(spec)
 
     def capacity(self, variant, instance, sla: SLA, profiles, machine, spec):

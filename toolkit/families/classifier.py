@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from toolkit.families.base import Family
 
 
@@ -17,7 +19,7 @@ class ClassifierFamily(Family):
     optimum_task = "text-classification"  # optimum-onnx's exporter task
     output_name = "logits"
     output_rank = 2  # [batch, labels]
-    output_axes = {0: "batch_size"}
+    output_axes: ClassVar[dict[int, str]] = {0: "batch_size"}
     floor_fields = ("min_top1_agreement", "max_accuracy_drop_points")
     quality_fields = ("top1_agreement", "kl_divergence")
     # ---- package / bench -----------------------------------------------------------------------

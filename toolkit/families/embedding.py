@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from toolkit.families.base import Family
 
 
@@ -15,7 +17,7 @@ class EmbeddingFamily(Family):
     optimum_task = "feature-extraction"  # optimum-onnx's exporter task
     output_name = "last_hidden_state"
     output_rank = 3  # [batch, seq, hidden]
-    output_axes = {0: "batch_size", 1: "sequence_length"}
+    output_axes: ClassVar[dict[int, str]] = {0: "batch_size", 1: "sequence_length"}
     floor_fields = ("min_cosine_mean", "min_cosine_p5", "max_accuracy_drop_points")
     quality_fields = ("cosine_mean", "cosine_p5")
     # ---- package / bench -----------------------------------------------------------------------

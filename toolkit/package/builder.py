@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import ArtifactError, InputError, ModelError
+from toolkit.families import family_for
 from toolkit.fileio import atomic_dir, atomic_write_text, sha256_file
 from toolkit.package import configs, pbtxt
 from toolkit.package.manifest import (
@@ -168,9 +169,10 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
     sig = read_signature(model_src)
     configs.require_batchable(sig, f"{label}/{v.model_file}")
     model_inputs = configs.token_inputs(sig)
-    result = configs.pooled_output(sig, variants.task)
+    family = family_for(variants.task)
+    result = configs.pooled_output(sig, family)
     tokenizer_outputs = list(model_inputs)
-    if variants.task == "feature-extraction" and not any(t.name == "attention_mask" for t in tokenizer_outputs):
+    if family.pooling and not any(t.name == "attention_mask" for t in tokenizer_outputs):
         from toolkit.package.onnx_io import TensorSig
 
         tokenizer_outputs.append(TensorSig("attention_mask", "TYPE_INT64", (-1, -1), ("batch", "seq")))
@@ -207,17 +209,15 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
         _write_config(tok_dir, configs.tokenizer_config(tokenizer_outputs, plan.tokenizer, variants.max_sequence_length,
                                                         options.pad_to_multiple_of, pad_id))
         models = {"tokenizer": configs.TOKENIZER, "model": configs.MODEL, "ensemble": configs.ENSEMBLE}
-        if variants.task == "feature-extraction":
+        output_name = family.triton_output
+        if family.pooling:
             mask = next(t for t in tokenizer_outputs if t.name == "attention_mask")
-            _write_config(repo / configs.POOLING, configs.pooling_config(result, mask, plan.pooling))
+            _write_config(repo / configs.POOLING, configs.pooling_config(result, mask, plan.pooling, output_name))
             (repo / configs.POOLING / "1").mkdir(parents=True)
             shutil.copyfile(POOLING_SOURCE, repo / configs.POOLING / "1" / "model.py")
             models["pooling"] = configs.POOLING
-            output_name = "embedding"
-        else:
-            output_name = "logits"
         models["ensemble"] = models.pop("ensemble")  # listed in pipeline order
-        ens = configs.ensemble_config(variants.task, tokenizer_outputs, model_inputs, result, batching)
+        ens = configs.ensemble_config(family, tokenizer_outputs, model_inputs, result, batching)
         _write_config(repo / configs.ENSEMBLE, ens)
         (repo / configs.ENSEMBLE / "1").mkdir(parents=True)
 

@@ -1,8 +1,9 @@
 """The four models of a packaged repository and their Triton configs.
 
 ``tokenizer`` (Python backend: text → token ids) → ``model`` (the ONNX variant on Triton's onnxruntime
-backend) → ``pooling`` (Python backend: attention-mask mean + L2 normalisation; feature extraction only),
-wired by ``ensemble`` so a client sends raw strings and gets vectors back.
+backend) → ``pooling`` (Python backend: attention-mask mean + L2 normalisation; families with
+``family.pooling`` only), wired by ``ensemble`` so a client sends raw strings and gets the family's
+``triton_output`` back (vectors, logits).
 """
 
 from __future__ import annotations
@@ -127,14 +128,25 @@ def require_batchable(sig: GraphSignature, source: str) -> None:
         )
 
 
-def pooled_output(sig: GraphSignature, task: str) -> TensorSig:
-    """The graph output the ensemble returns (or pools): last_hidden_state / logits, else the first of the right rank."""
-    wanted, rank = ("last_hidden_state", 3) if task == "feature-extraction" else ("logits", 2)
+def _family(family_or_task):
+    if isinstance(family_or_task, str):
+        from toolkit.families import family_for
+
+        return family_for(family_or_task)
+    return family_or_task
+
+
+def pooled_output(sig: GraphSignature, family) -> TensorSig:
+    """The graph output the ensemble returns (or pools): the family's ``output_name``, else the first of its ``output_rank``.
+
+    ``family`` is a ``toolkit.families.Family`` or a task name."""
+    family = _family(family)
+    wanted, rank = family.output_name, family.output_rank
     out = sig.output(wanted) or next((o for o in sig.outputs if len(o.shape) == rank), None)
     if out is None:
         names = ", ".join(o.name for o in sig.outputs)
         raise ModelError(f"the ONNX graph has no '{wanted}' output (outputs: {names})",
-                         hint=f"export the model for the '{task}' task")
+                         hint=f"export the model for the '{family.task}' task")
     return out
 
 
@@ -203,9 +215,13 @@ def pooling_config(hidden: TensorSig, mask: TensorSig, batching: Batching, outpu
     return c
 
 
-def ensemble_config(task: str, tokenizer_outputs: list[TensorSig], model_inputs: list[TensorSig], result: TensorSig,
+def ensemble_config(family, tokenizer_outputs: list[TensorSig], model_inputs: list[TensorSig], result: TensorSig,
                     batching: Batching, mask_name: str = "attention_mask"):
-    """The ensemble a client calls: TEXT in, ``embedding`` (feature extraction) or ``logits`` out."""
+    """The ensemble a client calls: TEXT in, the family's ``triton_output`` out (``embedding`` after a pooling step, or ``logits``).
+
+    ``family`` is a ``toolkit.families.Family`` or a task name."""
+    family = _family(family)
+    out_name = family.triton_output
     c = pbtxt.new_config()
     _common(c, ENSEMBLE, batching)
     c.platform = "ensemble"
@@ -220,15 +236,15 @@ def ensemble_config(task: str, tokenizer_outputs: list[TensorSig], model_inputs:
     mod.model_name, mod.model_version = MODEL, -1
     for t in model_inputs:
         mod.input_map[t.name] = t.name
-    if task == "feature-extraction":
+    if family.pooling:
         mod.output_map[result.name] = result.name
         pool = steps.add()
         pool.model_name, pool.model_version = POOLING, -1
         pool.input_map[result.name] = result.name
         pool.input_map[mask_name] = mask_name
-        pool.output_map["embedding"] = "embedding"
-        _tensor(c.output, "embedding", "TYPE_FP32", [result.shape[-1]])
+        pool.output_map[out_name] = out_name
+        _tensor(c.output, out_name, "TYPE_FP32", [result.shape[-1]])
     else:
-        mod.output_map[result.name] = "logits"
-        _tensor(c.output, "logits", result.data_type, result.shape[1:])
+        mod.output_map[result.name] = out_name
+        _tensor(c.output, out_name, result.data_type, result.shape[1:])
     return c

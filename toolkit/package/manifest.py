@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from toolkit.artifacts.common import Artifact, _Model
+from toolkit.families.field import Task
 from toolkit.fileio import sha256_file
 
 MANIFEST = "manifest.json"
@@ -45,7 +46,7 @@ class PackageManifest(Artifact):
     variant: str
     variant_kind: str
     precision: Literal["fp32", "fp16", "int8"]
-    task: Literal["feature-extraction", "text-classification"]
+    task: Task = Field(description="The model family's task (a key of toolkit.families.REGISTRY).")
     target: Literal["cpu", "gpu", "sagemaker"]
     device: Literal["cpu", "gpu"]
     max_sequence_length: int
@@ -53,7 +54,7 @@ class PackageManifest(Artifact):
     ensemble: str = Field(description="The model clients call (SAGEMAKER_TRITON_DEFAULT_MODEL_NAME).")
     models: dict[str, str] = Field(description="Role -> model name: tokenizer, model, pooling, ensemble.")
     input_name: str = "TEXT"
-    output_name: str = Field(description="'embedding' or 'logits'.")
+    output_name: str = Field(description="The ensemble's output tensor, the family's triton_output: 'embedding' or 'logits'.")
     batching: BatchingInfo
     instance_kind: Literal["KIND_CPU", "KIND_GPU"]
     instance_count: int = Field(ge=1)

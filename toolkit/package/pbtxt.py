@@ -6,11 +6,11 @@ wrong value is caught here with the file, line and field named, before any serve
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
 from toolkit.errors import InputError, require
+from toolkit.suggest import did_you_mean
 
 
 class RepositoryError(InputError):
@@ -64,8 +64,7 @@ def parse(text: str, source: str):
             field = m.group(1)
             msg_type = re.search(r'Message type "([^"]+)"', detail)
             known = _field_names(msg_type.group(1)) if msg_type else []
-            close = difflib.get_close_matches(field, known, n=1)
-            tip = f"; did you mean '{close[0]}'?" if close else ""
+            tip = did_you_mean(field, known, cutoff=0.6)
             owner = msg_type.group(1).rsplit(".", 1)[-1] if msg_type else "the config"
             raise RepositoryError(f"{where}: unknown field '{field}' in {owner}{tip}",
                                   hint="see Triton's model_config.proto for the fields a config.pbtxt may hold") from None

@@ -9,7 +9,8 @@ Modules, in the order a plan is made:
 - :mod:`~toolkit.planner.candidates`: variant x platform x instance type x region, priced, with capacity
   under the SLA (:mod:`toolkit.perf`), and serverless options (:mod:`~toolkit.planner.serverless`);
 - :mod:`~toolkit.planner.grid`: the autoscaling policies searched per candidate;
-- :mod:`~toolkit.planner.simulate`: target tracking simulated minute by minute, vectorised
+- :mod:`~toolkit.planner.simulate`: target tracking simulated minute by minute, vectorised, over the demand
+  views of :mod:`~toolkit.planner.trace_index` and measured by :mod:`~toolkit.planner.measure`
   (:mod:`~toolkit.planner.dynamics` holds each platform's alarm windows, cooldowns and start-up time);
 - :mod:`~toolkit.planner.bounds` and :mod:`~toolkit.planner.search`: the exact and fast strategies;
 - :mod:`~toolkit.planner.schedule`: scheduled scaling for periodic traffic;

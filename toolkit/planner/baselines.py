@@ -64,7 +64,8 @@ def single_gpu_default(spec, variants, profiles, catalog, index, requests_month,
     cap = min(est.max_rps_at_sla, est.saturation_rps)
     dyn = plat.dynamics()
     pm = plat.price_model(info, region, False, catalog, requests_month, family, spec.name, [])
-    g = Group(-1, v, plat.name, info, est, cap, dyn, [Option(region, False, pm)])
+    g = Group(-1, v, plat.name, info, est, cap, dyn, [Option(region, False, pm)], unit=family.capacity_unit,
+              per_request=family.units_per_request(spec))
     m0 = sla.min_instances
     sf = 0.5
     mx = max(m0, math.ceil(index.d.max() / (cap * sf)))

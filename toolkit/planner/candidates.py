@@ -51,6 +51,8 @@ class Group:
     dynamics: Dynamics
     options: list[Option] = field(default_factory=list)
     capacity_note: str = ""
+    unit: str = "req/s"  # the family's capacity unit (``cap`` and the demand are in it)
+    per_request: float = 1.0  # capacity units one request is
 
     @property
     def name(self) -> str:
@@ -143,7 +145,6 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
     family = family_for(spec.model.task)
     sla = family.sla(spec.sla)
     pct, sla_ms = sla.percentile, sla.latency_ms
-    seq = spec.model.max_sequence_length
     month_factor = C.MONTH_MINUTES / demand.size
     requests_month = float(demand.sum() * 60.0 * month_factor) / family.units_per_request(spec)
     notes: list[str] = []
@@ -197,7 +198,8 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                                          latency_ms=est.batch1_at_sla_ms or _latency_at_percentile(lat1, pct), kind="latency",
                                          min_monthly_usd=cost, region=where_))
                 continue
-            g = Group(len(groups), v, platform, info, est, cap, plat.dynamics(), capacity_note=factor_note)
+            g = Group(len(groups), v, platform, info, est, cap, plat.dynamics(), capacity_note=factor_note,
+                      unit=family.capacity_unit, per_request=family.units_per_request(spec))
             for region in regions:
                 for spot in ((False, True) if plat.supports_spot and targets.allow_spot else (False,)):
                     pkey = (platform, iname, region, spot)
@@ -218,7 +220,8 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
 
     serverless: list[ServerlessOption] = []
     for plat in (p for p in platforms if not p.instance_based):
-        serverless += _serverless_options(plat, spec, sla, family, variants, local, catalog, demand, requests_month, month_factor, notes, excluded)
+        rps = demand / family.units_per_request(spec)  # serverless concurrency counts requests
+        serverless += _serverless_options(plat, spec, sla, family, variants, local, catalog, rps, requests_month, month_factor, notes, excluded)
     return CandidateSet(groups, serverless, excluded, notes, requests_month, family=family, sla=sla)
 
 

@@ -88,11 +88,3 @@ def kubernetes_dynamics(startup_min: int = 4) -> Dynamics:
         scale_out_cooldown_s=0,
         startup_source="estimate: node boot via cluster autoscaler + image pull + model load, 2-6 min typical",
     )
-
-
-def dynamics_for(platform: str) -> Dynamics:
-    if platform == "sagemaker-realtime":
-        return sagemaker_dynamics()
-    if platform == "kubernetes":
-        return kubernetes_dynamics()
-    raise ValueError(f"no instance-based scaling dynamics for platform {platform!r}")

@@ -35,7 +35,7 @@ class Policy:
     safety_factor: float
     min_capacity: int
     max_capacity: int
-    target_value: float  # invocations per instance per minute
+    target_value: float  # capacity units (requests for encoders) per instance per minute
 
     @property
     def csf(self) -> float:

@@ -24,6 +24,11 @@ Decisions depend only on ``D`` and on rolling minima/maxima of the demand, which
 share. So instead of stepping 43,200 minutes, each candidate jumps from one scaling event to the
 next: "the first minute at or after ``a`` where the rolling minimum exceeds a threshold" is answered
 for all candidates at once by binary lifting over a sparse table of block maxima.
+
+This module holds the event engine (:class:`Lanes`, :class:`EventLog`, :func:`run_events`) and its
+plain-loop specification (:func:`reference_simulate`). The demand views it searches are in
+:mod:`toolkit.planner.trace_index`; what a change log implies minute by minute (billed and in-service
+instances, violation minutes) is in :mod:`toolkit.planner.measure`. Both are re-exported here.
 """
 
 from __future__ import annotations
@@ -32,120 +37,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolkit.planner.measure import LaneMetrics, dense_paths, in_service, measure, measure_events
+from toolkit.planner.trace_index import TraceIndex, first_above, rolling_max, rolling_min
+
+__all__ = [
+    "MINUTES_PER_DAY", "EventLog", "LaneMetrics", "Lanes", "TraceIndex", "billed_minutes", "dense_paths", "first_above",
+    "in_service", "measure", "measure_events", "reference_simulate", "rolling_max", "rolling_min", "run_events",
+]
+
 MINUTES_PER_DAY = 1440
 _NEVER = -(10**9)
-
-
-def rolling_min(d: np.ndarray, w: int) -> np.ndarray:
-    """min(d[max(0, t-w+1) .. t]) for every t."""
-    if w <= 1:
-        return d.astype(float, copy=True)
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    padded = np.concatenate([np.full(w - 1, np.inf), d])
-    return sliding_window_view(padded, w).min(axis=1)
-
-
-def rolling_max(d: np.ndarray, w: int) -> np.ndarray:
-    """max(d[max(0, t-w+1) .. t]) for every t."""
-    if w <= 1:
-        return d.astype(float, copy=True)
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    padded = np.concatenate([np.full(w - 1, -np.inf), d])
-    return sliding_window_view(padded, w).max(axis=1)
-
-
-def _sparse_max_table(x: np.ndarray, levels: int, pad: int = 0) -> np.ndarray:
-    """table[j, i] = max(x[i : i + 2**j]) over the array padded with -inf (n + 1 + pad columns)."""
-    n = x.size
-    width = n + 1 + pad
-    table = np.full((levels + 1, width), -np.inf)
-    table[0, :n] = x
-    for j in range(1, levels + 1):
-        half = 1 << (j - 1)
-        prev = table[j - 1]
-        if half < width:
-            np.maximum(prev[: width - half], prev[half:], out=table[j, : width - half])
-    return table
-
-
-class TraceIndex:
-    """Precomputed views of one demand trace, shared by every simulated candidate."""
-
-    def __init__(self, demand):
-        d = np.asarray(demand, dtype=float)
-        if d.ndim != 1 or d.size < 2:
-            raise ValueError("demand must be a 1-D array of at least two minutes")
-        self.d = d
-        self.n = int(d.size)
-        # 2**(levels+1) > n so that the lifting can walk from minute 0 past the end
-        self.levels = max(0, int(np.ceil(np.log2(self.n + 1))) - 1)
-        self.pad = 1 << (self.levels + 1)
-        self.width = self.n + 1 + self.pad
-        self._rmin: dict[int, np.ndarray] = {}
-        self._rmax: dict[int, np.ndarray] = {}
-        self._level_cache: tuple[list[np.ndarray], dict] | None = None
-        self._range_max: np.ndarray | None = None
-
-    def rmin(self, w: int) -> np.ndarray:
-        if w not in self._rmin:
-            self._rmin[w] = rolling_min(self.d, w)
-        return self._rmin[w]
-
-    def rmax(self, w: int) -> np.ndarray:
-        if w not in self._rmax:
-            self._rmax[w] = rolling_max(self.d, w)
-        return self._rmax[w]
-
-    def series(self, kind: str, w: int) -> np.ndarray:
-        """'out' searches rolling minima upward; 'in' searches rolling maxima downward (negated)."""
-        return self.rmin(w) if kind == "out" else -self.rmax(w)
-
-    def range_max(self) -> np.ndarray:
-        """Sparse table of block maxima of the demand: table[j, i] = max(d[i : i + 2**j])."""
-        if self._range_max is None:
-            self._range_max = _sparse_max_table(self.d, self.levels)
-        return self._range_max
-
-    def levels_for(self, keys: list[tuple[str, int]]) -> tuple[list[np.ndarray], dict]:
-        """Per lifting level, the requested series' block-maxima side by side; and each series' offset.
-
-        Level j holds max(x[i : i + 2**j]) for each series padded with -inf. All series are built in one
-        pass over the concatenation: a block read past one series' end stays inside its padding for every
-        start before that end (the padding is at least 2**levels long), and answers at or past the end
-        mean "none" anyway. A build is reused for any subset of its series.
-        """
-        want = set(keys)
-        if self._level_cache and want <= set(self._level_cache[1]):
-            return self._level_cache
-        ck = sorted(want | set(self._level_cache[1] if self._level_cache else {}))
-        w = self.width
-        flat = np.empty(len(ck) * w)
-        for i, key in enumerate(ck):
-            flat[i * w : i * w + self.n] = self.series(*key)
-            flat[i * w + self.n : (i + 1) * w] = -np.inf
-        per_level = [flat]
-        for j in range(1, self.levels + 1):
-            half = 1 << (j - 1)
-            prev = per_level[-1]
-            cur = np.empty_like(prev)
-            np.maximum(prev[:-half], prev[half:], out=cur[:-half])
-            cur[-half:] = prev[-half:]
-            per_level.append(cur)
-        self._level_cache = (per_level, {key: i * w for i, key in enumerate(ck)})
-        return self._level_cache
-
-
-def first_above(per_level: list[np.ndarray], idx: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    """For each lane, the first flat index >= idx whose level-0 value exceeds thr (binary lifting).
-
-    Returns positions in the flat layout; subtract the table offset to get the minute (>= n: none).
-    """
-    idx = idx.copy()
-    for j in range(len(per_level) - 1, -1, -1):
-        idx += np.left_shift(per_level[j].take(idx) <= thr, j, dtype=np.int64)
-    return idx
 
 
 @dataclass
@@ -352,146 +253,6 @@ def billed_minutes(log: EventLog) -> np.ndarray:
         nxt[log.offsets[1:][has] - 1] = n - 1
         total = total + np.bincount(log.lane_of_event, weights=log.values * (nxt - log.times), minlength=k).astype(np.int64)
     return total.astype(np.int64)
-
-
-def dense_paths(log: EventLog, rows) -> np.ndarray:
-    """Billed instances B[t] = D[t-1] for every minute, for the chosen lanes: (len(rows), n) int32."""
-    n = log.n
-    sub = log.select(rows)
-    k = sub.d0.size
-    lane = sub.lane_of_event
-    prev = np.empty(sub.values.size, dtype=np.int64)
-    if sub.values.size:
-        prev[1:] = sub.values[:-1]
-        firsts = sub.offsets[:-1][sub.counts > 0]
-        prev[firsts] = sub.d0[sub.counts > 0]
-    delta = np.zeros((k, n), dtype=np.int32)
-    ok = sub.times + 1 < n
-    delta[lane[ok], sub.times[ok] + 1] = (sub.values[ok] - prev[ok]).astype(np.int32)
-    delta[:, 0] += sub.d0.astype(np.int32)
-    return np.cumsum(delta, axis=1, dtype=np.int32)
-
-
-def in_service(billed: np.ndarray, startup: np.ndarray) -> np.ndarray:
-    """N[t] = min(B[t-startup .. t]) with B[j] = B[0] for j < 0 (per-row startup)."""
-    out = billed.copy()
-    for s in np.unique(startup):
-        s = int(s)
-        if s <= 0:
-            continue
-        sel = np.flatnonzero(startup == s)
-        b = billed[sel]
-        pad = np.concatenate([np.repeat(b[:, :1], s, axis=1), b], axis=1)
-        acc = b.copy()
-        for j in range(1, s + 1):
-            np.minimum(acc, pad[:, s - j : s - j + b.shape[1]], out=acc)
-        out[sel] = acc
-    return out
-
-
-@dataclass
-class LaneMetrics:
-    billed_minutes: np.ndarray
-    violation_minutes: np.ndarray
-    peak_instances: np.ndarray
-    mean_instances: np.ndarray
-    served_capacity_rps_minutes: np.ndarray
-    hourly_in_service: np.ndarray | None = None
-    hourly_billed: np.ndarray | None = None
-
-
-def measure(index: TraceIndex, lanes: Lanes, log: EventLog, rows, hourly: bool = False, chunk: int = 96) -> LaneMetrics:
-    """Violation minutes, peak/mean instances and (optionally) hourly series for the chosen lanes."""
-    rows = np.asarray(rows, dtype=np.int64)
-    n = index.n
-    viol = np.zeros(rows.size)
-    peak = np.zeros(rows.size, dtype=np.int64)
-    mean = np.zeros(rows.size)
-    served = np.zeros(rows.size)
-    hours = n // 60
-    h_in = np.zeros((rows.size, hours)) if hourly else None
-    h_b = np.zeros((rows.size, hours)) if hourly else None
-    for lo in range(0, rows.size, chunk):
-        sel = rows[lo : lo + chunk]
-        b = dense_paths(log, sel)
-        nsv = in_service(b, lanes.startup[sel])
-        capn = nsv * lanes.cap[sel][:, None]
-        viol[lo : lo + chunk] = (index.d[None, :] > capn).sum(axis=1)
-        peak[lo : lo + chunk] = b.max(axis=1)
-        mean[lo : lo + chunk] = b.mean(axis=1)
-        served[lo : lo + chunk] = capn.sum(axis=1)
-        if hourly and hours:
-            h_in[lo : lo + chunk] = nsv[:, : hours * 60].reshape(sel.size, hours, 60).mean(axis=2)
-            h_b[lo : lo + chunk] = b[:, : hours * 60].reshape(sel.size, hours, 60).mean(axis=2)
-    return LaneMetrics(log.billed_minutes[rows], viol, peak, mean, served, h_in, h_b)
-
-
-def _flat_segments(log: EventLog, rows: np.ndarray):
-    """Billed-instance segments of the chosen lanes, flattened: (lane position, start minute, value).
-
-    Segment 0 of a lane starts at minute 0 with ``d0``; a change decided at the end of minute ``tau``
-    starts a segment at ``tau + 1``. Ordered by lane, then start.
-    """
-    sub = log.select(rows)
-    k = rows.size
-    lane = np.concatenate([np.arange(k), sub.lane_of_event])
-    start = np.concatenate([np.zeros(k, dtype=np.int64), sub.times + 1])
-    value = np.concatenate([sub.d0, sub.values])
-    order = np.lexsort((start, lane))
-    return lane[order], start[order], value[order]
-
-
-def measure_events(index: TraceIndex, lanes: Lanes, log: EventLog, rows) -> tuple[np.ndarray, np.ndarray]:
-    """Violation minutes and served capacity (rps-minutes) of the chosen lanes, from the change log.
-
-    In-service capacity is piecewise constant: it can change only where billed capacity changes
-    (a drop takes effect at once) or ``startup`` minutes later (a rise). On each piece a range-max
-    of the demand rules out violations in O(1); only pieces whose peak exceeds capacity are scanned.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    n = index.n
-    k = rows.size
-    if k == 0:
-        return np.zeros(0), np.zeros(0)
-    startup = lanes.startup[rows]
-    cap = lanes.cap[rows]
-    span = n + int(startup.max()) + 2
-    s_lane, s_start, s_val = _flat_segments(log, rows)
-    s_key = s_lane * span + s_start
-    # breakpoints of in-service capacity: every segment start, and startup minutes after it
-    b_lane = np.concatenate([s_lane, s_lane])
-    b_min = np.minimum(np.concatenate([s_start, s_start + startup[s_lane]]), n)
-    b_key = np.unique(b_lane * span + b_min)
-    b_lane, b_min = b_key // span, b_key % span
-    nxt = np.concatenate([b_min[1:], [n]])
-    same = np.concatenate([b_lane[1:] == b_lane[:-1], [False]])
-    length = np.where(same, nxt, n) - b_min
-    # in-service = min over segments that overlap the window [p - startup, p]
-    j_hi = np.searchsorted(s_key, b_key, side="right") - 1
-    j_lo = np.searchsorted(s_key, b_lane * span + np.maximum(b_min - startup[b_lane], 0), side="right") - 1
-    nval = s_val[j_lo]
-    width = int((j_hi - j_lo).max())
-    for r in range(1, width + 1):
-        j = np.minimum(j_lo + r, s_val.size - 1)
-        nval = np.where(j_lo + r <= j_hi, np.minimum(nval, s_val[j]), nval)
-    capn = nval * cap[b_lane]
-    served = np.bincount(b_lane, weights=capn * length, minlength=k)
-    live = length > 0
-    a = np.where(live, b_min, 0)
-    ln = np.where(live, length, 1)
-    lvl = np.floor(np.log2(ln)).astype(np.int64)
-    table = index.range_max()
-    peak = np.maximum(table[lvl, a], table[lvl, a + ln - (1 << lvl)])
-    flagged = np.flatnonzero(live & (peak > capn))
-    viol = np.zeros(k)
-    if flagged.size:
-        starts, lens, thr = a[flagged], ln[flagged], capn[flagged]
-        total = int(lens.sum())
-        offs = np.repeat(np.cumsum(lens) - lens, lens)
-        minute = np.repeat(starts, lens) + (np.arange(total) - offs)
-        hits = index.d[minute] > np.repeat(thr, lens)
-        viol = np.bincount(np.repeat(b_lane[flagged], lens)[hits], minlength=k).astype(float)
-    return viol, served
 
 
 def reference_simulate(demand, csf: float, cap: float, max_cap: int, dynamics, schedule=None, min_cap: int = 1) -> dict:

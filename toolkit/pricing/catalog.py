@@ -9,9 +9,7 @@ says where it came from, how old it is and how far to trust it. Prices older tha
 
 from __future__ import annotations
 
-import difflib
 import functools
-import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,19 +17,15 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from toolkit.errors import InputError
-from toolkit.pricing import cache as cache_mod
+from toolkit.suggest import closest, did_you_mean
 from toolkit.pricing.hardware import cpu_peaks, families
 from toolkit.pricing.rows import (
     API,
-    DATA_DIR,
-    DATASETS,
-    INSTANCES_FILE,
     SNAPSHOT,
     Ec2PriceRow,
     HostingPriceRow,
     InstanceRow,
     RateRow,
-    read_rows,
 )
 
 STALE_AFTER_DAYS = 30
@@ -207,7 +201,8 @@ class Catalog:
             hint_names.append(f"ml.{name}")
         if name.startswith("ml.") and name[3:] in self._instances:
             hint_names.append(name[3:])
-        hint_names += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6) if n not in hint_names]
+        close = closest(name, names, cutoff=0.6)
+        hint_names += [close] if close and close not in hint_names else []
         tip = f"; did you mean '{hint_names[0]}'?" if hint_names else ""
         raise InputError(
             f"unknown instance type '{name}'{tip}",
@@ -322,9 +317,7 @@ class Catalog:
         """InputError (exit 2, with a "did you mean") when no price in the catalog is for ``region``."""
         known = sorted({r for (_, r) in self._hosting} | {r for (_, r) in self._ec2} | {r for (_, r) in self._rates})
         if region not in known:
-            close = difflib.get_close_matches(region, known, n=1)
-            tip = f"; did you mean '{close[0]}'?" if close else ""
-            raise InputError(f"{where}no prices for region '{region}'{tip}",
+            raise InputError(f"{where}no prices for region '{region}'{did_you_mean(region, known, cutoff=0.6)}",
                              hint=f"regions in the catalog: {', '.join(known)}; `leanserve prices refresh --region {region}` fetches others")
 
     @staticmethod
@@ -336,73 +329,11 @@ class Catalog:
     _check_platform = _platform
 
 
-def _read_dataset(path: Path, cls: type) -> list:
-    return read_rows(cls, path.read_text(encoding="utf-8"), str(path))
-
-
-def _merge(base: list, overlay: list, key: Callable) -> tuple[list, int]:
-    """Rows of ``base`` overlaid by rows of ``overlay`` that are at least as fresh (``as_of``)."""
-    merged = {key(r): r for r in base}
-    used = 0
-    for r in overlay:
-        old = merged.get(key(r))
-        if old is None or _parse_date(r.as_of) >= _parse_date(old.as_of):
-            merged[key(r)] = r
-            used += 1
-    return list(merged.values()), used
-
-
-KEYS = {
-    "hosting": lambda r: (r.instance_type, r.region),
-    "ec2": lambda r: (r.instance_type, r.region),
-    "rates": lambda r: (r.item, r.region),
-}
-
-
 def load_catalog(cache_dir: str | Path | None = None, *, today: date | None = None, warn: Callable[[str], None] | None = None) -> Catalog:
-    """Read the embedded snapshot and the user cache; per (item, region) the fresher row wins.
+    """Read the embedded snapshot and the user cache (:func:`toolkit.pricing.loading.load_catalog`)."""
+    from toolkit.pricing.loading import load_catalog as _load
 
-    ``cache_dir`` is the folder holding the cached CSVs; it defaults to ``$LEANSERVE_CACHE_DIR/prices`` or
-    the platformdirs user cache dir + ``/prices``. A cache file
-    that cannot be read is skipped with a warning (the snapshot is used). ``.source_note`` says which
-    sources were used and how old they are.
-    """
-    today = today or datetime.now(timezone.utc).date()
-    warn_fn = warn or _default_warn
-    folder = Path(cache_dir) if cache_dir is not None else cache_mod.default_cache_dir()
-    snapshot_meta = json.loads((DATA_DIR / "SNAPSHOT.json").read_text(encoding="utf-8"))
-    data: dict[str, list] = {}
-    spot: list = []
-    parts: list[str] = []
-    notes: list[str] = []
-    for name, (fname, cls) in DATASETS.items():
-        rows = _read_dataset(DATA_DIR / fname, cls)
-        as_of = snapshot_meta["datasets"][name]["as_of"]
-        label = f"{name}: snapshot of {as_of} ({(today - _parse_date(as_of)).days} days old)"
-        cached = folder / fname
-        if cached.exists():
-            try:
-                extra = _read_dataset(cached, cls)
-            except InputError as exc:
-                msg = f"ignoring the cached price file {cached}: {exc.message}; using the snapshot"
-                notes.append(msg)
-                warn_fn(msg)
-                extra = []
-            if name == "ec2":
-                spot, _ = _merge([r for r in rows if r.spot_usd_per_hour is not None],
-                                 [r for r in extra if r.spot_usd_per_hour is not None], KEYS[name])
-            if extra:
-                rows, used = _merge(rows, extra, KEYS[name])
-                newest = max(r.as_of for r in extra)
-                kind = "your edited copy" if cache_mod.user_edited(folder, fname) else "AWS Price List API cache"
-                label += f" + {kind} {cached} of {newest} ({(today - _parse_date(newest)).days} days old, {used} rows used)"
-        data[name] = rows
-        if name == "ec2" and not cached.exists():
-            spot = rows
-        parts.append(label)
-    instances = read_rows(InstanceRow, (DATA_DIR / INSTANCES_FILE).read_text(encoding="utf-8"), INSTANCES_FILE)
-    return Catalog(data["hosting"], data["ec2"], data["rates"], instances, today=today,
-                   source_note="; ".join(parts), notes=notes, warn=warn, spot=spot)
+    return _load(cache_dir, today=today, warn=warn)
 
 
 __all__ = ["API", "SNAPSHOT", "Catalog", "InstanceInfo", "PriceNotFound", "PriceQuote", "ServerlessRates", "load_catalog", "short_source"]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from toolkit.platforms import platform_for
 from toolkit.pricing import cache as cache_mod
 from toolkit.pricing.pricelist import ParsedPrice, parse_item, row_sources
 from toolkit.pricing.rows import API, DATA_DIR, INSTANCES_FILE, Ec2PriceRow, HostingPriceRow, InstanceRow, RateRow, read_rows, write_rows
@@ -108,8 +109,11 @@ def refresh_prices(
     result = RefreshResult(str(folder), regions)
     fetched_at = today or datetime.now(timezone.utc).date().isoformat()
     instances = read_rows(InstanceRow, (DATA_DIR / INSTANCES_FILE).read_text(encoding="utf-8"), INSTANCES_FILE)
-    known_sm = {i.name for i in instances if i.platform == "sagemaker-realtime"}
-    known_ec2 = sorted(i.name for i in instances if i.platform == "kubernetes")
+    by_dataset: dict[str | None, set[str]] = {}
+    for i in instances:  # which price dataset each instance row belongs to, as its platform says
+        by_dataset.setdefault(platform_for(i.platform).dataset, set()).add(i.name)
+    known_sm = by_dataset.get("hosting", set())
+    known_ec2 = sorted(by_dataset.get("ec2", set()))
     if client is None:
         try:
             import boto3
