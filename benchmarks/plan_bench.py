@@ -109,10 +109,10 @@ def bench_scale() -> None:
     print("\n## Scale: 30 variants x every catalog instance type x 3 platforms x 7 regions x 30-day 1-minute trace\n")
     print(_table(["item", "value"], [
         ["variants (accepted)", len(v30.accepted())], ["instance types in catalog", len(types)], ["regions", len(regions)],
-        ["trace minutes", p.traffic["minutes"]], ["instance groups (variant x platform x type)", s["groups"]],
-        ["configurations ranked", s["configurations"]], ["serverless options", s["serverless_options"]],
-        ["lanes (group x policy)", f"{s['lanes_total']:,}"], ["lanes simulated", f"{s['lanes_simulated']:,}"],
-        ["lanes pruned by lower bound", f"{s['lanes_pruned']:,}"],
+        ["trace minutes", p.traffic.minutes], ["instance groups (variant x platform x type)", s.groups],
+        ["configurations ranked", s.configurations], ["serverless options", s.serverless_options],
+        ["lanes (group x policy)", f"{s.lanes_total:,}"], ["lanes simulated", f"{s.lanes_simulated:,}"],
+        ["lanes pruned by lower bound", f"{s.lanes_pruned:,}"],
         *[[f"stage {k} (s)", f"{v:.3f}"] for k, v in stages.items()],
         ["full plan (s), target < 2", f"{total:.3f}"],
         ["chosen", f"{p.chosen.variant} {p.chosen.platform} {p.chosen.instance_type or ''} {p.chosen.region} ${p.chosen.monthly_cost_usd:,.2f}"],
@@ -252,16 +252,16 @@ def _clairvoyant_bound(spec, chosen, static) -> list:
 
     if static is None or not hourly(static):
         return ["-", "-", "-", "-", "- (no static baseline)", "-"]
-    if chosen.serverless or not chosen.capacity_rps_per_instance or not hourly(chosen):
+    if chosen.serverless or not chosen.capacity.value or not hourly(chosen):
         chosen = static  # a serverless plan: bound the instance fleets on the static baseline's type
     rate = demand(spec.traffic, spec.sla.peak_rps, SPEC.parent)
     floor = spec.sla.availability.min_instances if spec.sla.availability else 1
     fleet = static.simulation.peak_instances
     out = []
     for f in (floor, 1):
-        need = np.maximum(f, np.ceil(rate / chosen.capacity_rps_per_instance))
+        need = np.maximum(f, np.ceil(rate / chosen.capacity.value))
         out.append((need.mean(), 1 - need.mean() * hourly(chosen) / (fleet * hourly(static))))
-    return [chosen.instance_type, f"{chosen.capacity_rps_per_instance:.1f}", f"{out[0][0]:.2f}",
+    return [chosen.instance_type, f"{chosen.capacity.value:.1f}", f"{out[0][0]:.2f}",
             f"{fleet} x {static.instance_type}", f"{out[0][1]:.1%}", f"{out[1][1]:.1%}"]
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Leanserve's Pulumi components: SageMaker endpoints and Triton on Kubernetes, built from a plan.
 
 Modules (each imports pulumi_aws / pulumi_kubernetes only when used):
-  config              typed stack settings read from Pulumi.<stack>.yaml
+  config              the stack settings of Pulumi.<stack>.yaml, read with toolkit.deploy.stack_schema
   policies            IAM and bucket policy documents (pure)
   storage             ArtifactBucket: encrypted, versioned, private bucket + model.tar.gz keyed by sha256
   alarms              EndpointAlarms: SLA-percentile latency and 5xx-rate CloudWatch alarms

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from leanserve_infra.config import ScheduledActionSettings
+from toolkit.deploy.stack_schema import AutoscalingCfg
 
 DIMENSIONS = {
     "instances": "sagemaker:variant:DesiredInstanceCount",
@@ -19,14 +19,8 @@ DIMENSIONS = {
 class VariantAutoscalingArgs:
     endpoint_name: pulumi.Input[str]
     variant_name: str
-    min_capacity: int
-    max_capacity: int
-    metric: str
-    """Predefined metric, e.g. SageMakerVariantInvocationsPerInstance."""
-    target_value: float
-    scale_in_cooldown_s: int
-    scale_out_cooldown_s: int
-    scheduled: tuple[ScheduledActionSettings, ...] = ()
+    scaling: AutoscalingCfg
+    """The stack file's ``leanserve:autoscaling``: min/max, predefined metric and target, cooldowns, schedules."""
     dimension: str = DIMENSIONS["instances"]
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -38,16 +32,17 @@ class VariantAutoscaling(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VariantAutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("leanserve:aws:VariantAutoscaling", name, None, opts)
-        if args.min_capacity > args.max_capacity:
-            raise ValueError(f"autoscaling min capacity {args.min_capacity} is above max capacity {args.max_capacity}")
+        a = args.scaling
+        if a.min_capacity > a.max_capacity:
+            raise ValueError(f"autoscaling min capacity {a.min_capacity} is above max capacity {a.max_capacity}")
         resource_id = pulumi.Output.concat("endpoint/", args.endpoint_name, "/variant/", args.variant_name)
         self.target = aws.appautoscaling.Target(
             f"{name}-target",
             service_namespace="sagemaker",
             resource_id=resource_id,
             scalable_dimension=args.dimension,
-            min_capacity=args.min_capacity,
-            max_capacity=args.max_capacity,
+            min_capacity=a.min_capacity,
+            max_capacity=a.max_capacity,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -60,10 +55,10 @@ class VariantAutoscaling(pulumi.ComponentResource):
             resource_id=self.target.resource_id,
             scalable_dimension=self.target.scalable_dimension,
             target_tracking_scaling_policy_configuration={
-                "target_value": args.target_value,
-                "predefined_metric_specification": {"predefined_metric_type": args.metric},
-                "scale_in_cooldown": args.scale_in_cooldown_s,
-                "scale_out_cooldown": args.scale_out_cooldown_s,
+                "target_value": a.target_value,
+                "predefined_metric_specification": {"predefined_metric_type": a.metric},
+                "scale_in_cooldown": a.scale_in_cooldown_s,
+                "scale_out_cooldown": a.scale_out_cooldown_s,
             },
             opts=on_target,
         )
@@ -78,6 +73,6 @@ class VariantAutoscaling(pulumi.ComponentResource):
                 scalable_target_action={"min_capacity": s.min_capacity, "max_capacity": s.max_capacity},
                 opts=on_target,
             )
-            for s in args.scheduled
+            for s in a.scheduled
         ]
         self.register_outputs({"resourceId": resource_id, "policyName": self.policy.name})

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from toolkit.deploy.stack_schema import AutoscalingCfg, KubernetesCfg
+
 HTTP_PORT, GRPC_PORT, METRICS_PORT = 8000, 8001, 8002
 TRITON_UID = 10001  # the user of images built from the package context (toolkit/package/container.py CONTAINER_UID)
 HPA_PODS_METRICS = {"requests": "triton_requests_per_second", "queue-time": "triton_queue_duration_us"}
@@ -30,22 +32,14 @@ _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 @dataclass
 class KubernetesTritonArgs:
     image: str
-    namespace: str
-    replicas: int
-    node_instance_type: str
-    gpus: int
-    cpu: str
-    memory: str
     model_sha256: str
     variant: str
-    min_replicas: int | None = None
-    max_replicas: int | None = None
-    hpa_metric: str | None = None
-    """'cpu', 'requests' or 'queue-time'; None: no HPA, fixed replicas."""
-    hpa_target: float | None = None
-    """cpu: utilisation %; requests: requests per pod per minute (as the plan states it); queue-time: µs."""
-    scale_in_cooldown_s: int = 300
-    scale_out_cooldown_s: int = 60
+    pods: KubernetesCfg
+    """The stack file's ``leanserve:kubernetes``: namespace, node instance type, GPUs, CPU and memory per pod,
+    replicas, and the HPA metric ('cpu', 'requests' or 'queue-time'; None: no HPA, fixed replicas)."""
+    autoscaling: AutoscalingCfg | None = None
+    """min/max replicas, target (cpu: utilisation %; requests: requests per pod per minute, as the plan states it;
+    queue-time: µs) and cooldowns; no HPA without it."""
     tags: dict[str, str] = field(default_factory=dict)
     create_namespace: bool = True
 
@@ -75,17 +69,19 @@ class KubernetesTriton(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubernetesTritonArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("leanserve:kubernetes:KubernetesTriton", name, None, opts)
+        k, a = args.pods, args.autoscaling
+        hpa_metric = k.hpa_metric if a is not None else None
         child = pulumi.ResourceOptions(parent=self)
         selector = {"app.kubernetes.io/name": "triton", "app.kubernetes.io/instance": name}
         labels = {**tag_labels(args.tags), **selector, "app.kubernetes.io/managed-by": "leanserve"}
         annotations = {"leanserve/tags": json.dumps(dict(sorted(args.tags.items()))), "leanserve/variant": args.variant, "leanserve/model-sha256": args.model_sha256}
 
-        self.namespace = args.namespace
+        self.namespace = k.namespace
         if args.create_namespace:
             ns = k8s.core.v1.Namespace(
                 f"{name}-namespace",
                 metadata={
-                    "name": args.namespace,
+                    "name": k.namespace,
                     "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
                     "annotations": annotations,
                 },
@@ -99,10 +95,10 @@ class KubernetesTriton(pulumi.ComponentResource):
         sa = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=meta(), automount_service_account_token=False, opts=child)
 
         probe = {"http_get": {"path": "/v2/health/ready", "port": "http"}, "period_seconds": 10, "timeout_seconds": 3}
-        resources: dict = {"requests": {"cpu": args.cpu, "memory": args.memory}, "limits": {"memory": args.memory}}
-        if args.gpus:
-            resources["requests"]["nvidia.com/gpu"] = str(args.gpus)
-            resources["limits"]["nvidia.com/gpu"] = str(args.gpus)
+        resources: dict = {"requests": {"cpu": k.cpu, "memory": k.memory}, "limits": {"memory": k.memory}}
+        if k.gpus:
+            resources["requests"]["nvidia.com/gpu"] = str(k.gpus)
+            resources["limits"]["nvidia.com/gpu"] = str(k.gpus)
         container = {
             "name": "triton",
             "image": args.image,
@@ -137,7 +133,7 @@ class KubernetesTriton(pulumi.ComponentResource):
                 "fs_group": TRITON_UID,
                 "seccomp_profile": {"type": "RuntimeDefault"},
             },
-            "node_selector": {"node.kubernetes.io/instance-type": args.node_instance_type, "kubernetes.io/os": "linux"},
+            "node_selector": {"node.kubernetes.io/instance-type": k.node_instance_type, "kubernetes.io/os": "linux"},
             "topology_spread_constraints": [
                 {"max_skew": 1, "topology_key": "topology.kubernetes.io/zone", "when_unsatisfiable": "ScheduleAnyway", "label_selector": {"match_labels": selector}}
             ],
@@ -148,14 +144,14 @@ class KubernetesTriton(pulumi.ComponentResource):
             ],
             "termination_grace_period_seconds": 30,
         }
-        if args.gpus:
+        if k.gpus:
             pod_spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(),
             spec={
-                "replicas": args.replicas,
+                "replicas": k.replicas,
                 "selector": {"match_labels": selector},
                 "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
                 "template": {
@@ -167,7 +163,7 @@ class KubernetesTriton(pulumi.ComponentResource):
                 },
             },
             # The HPA owns the replica count once it exists.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[sa], ignore_changes=["spec.replicas"] if args.hpa_metric else None)),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[sa], ignore_changes=["spec.replicas"] if hpa_metric else None)),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
@@ -187,24 +183,22 @@ class KubernetesTriton(pulumi.ComponentResource):
             f"{name}-pdb", metadata=meta(), spec={"max_unavailable": 1, "selector": {"match_labels": selector}}, opts=child
         )
         self.hpa = None
-        if args.hpa_metric:
-            if args.hpa_target is None or args.min_replicas is None or args.max_replicas is None:
-                raise ValueError("an HPA needs hpa_target, min_replicas and max_replicas")
-            if args.min_replicas > args.max_replicas:
-                raise ValueError(f"HPA min replicas {args.min_replicas} is above max replicas {args.max_replicas}")
+        if hpa_metric:
+            if a.min_capacity > a.max_capacity:
+                raise ValueError(f"HPA min replicas {a.min_capacity} is above max replicas {a.max_capacity}")
             self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
                 metadata=meta(),
                 spec={
                     "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": name},
-                    "min_replicas": args.min_replicas,
-                    "max_replicas": args.max_replicas,
-                    "metrics": [hpa_metric_spec(args.hpa_metric, args.hpa_target)],
+                    "min_replicas": a.min_capacity,
+                    "max_replicas": a.max_capacity,
+                    "metrics": [hpa_metric_spec(hpa_metric, a.target_value)],
                     "behavior": {
-                        "scale_down": {"stabilization_window_seconds": min(args.scale_in_cooldown_s, 3600)},
+                        "scale_down": {"stabilization_window_seconds": min(a.scale_in_cooldown_s, 3600)},
                         "scale_up": {
                             "stabilization_window_seconds": 0,
-                            "policies": [{"type": "Percent", "value": 100, "period_seconds": max(1, min(args.scale_out_cooldown_s, 1800))}],
+                            "policies": [{"type": "Percent", "value": 100, "period_seconds": max(1, min(a.scale_out_cooldown_s, 1800))}],
                         },
                     },
                 },

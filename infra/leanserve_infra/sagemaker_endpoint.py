@@ -20,28 +20,23 @@ import pulumi_aws as aws
 
 from leanserve_infra.alarms import EndpointAlarms, EndpointAlarmsArgs
 from leanserve_infra.autoscaling import DIMENSIONS, VariantAutoscaling, VariantAutoscalingArgs
-from leanserve_infra.config import AlarmSettings, AutoscalingSettings, DeploymentSettings, EndpointSettings
 from leanserve_infra.policies import execution_role_policy, partition_for, sagemaker_trust_policy
 from leanserve_infra.storage import ArtifactBucket, ArtifactBucketArgs
+from toolkit.deploy.stack_schema import DeploymentCfg, StackSettings
 
 
 @dataclass
 class SageMakerEndpointArgs:
-    endpoint_name: str
-    image: str
+    settings: StackSettings
+    """The stack file's settings: endpoint name, image, model sha256 and Triton name, endpoint, alarms, deployment,
+    autoscaling and tags (``endpoint``, ``alarms`` and ``deployment`` are required for SageMaker)."""
     model_path: str
-    model_sha256: str
-    triton_model_name: str
-    endpoint: EndpointSettings
-    alarms: AlarmSettings
-    deployment: DeploymentSettings
-    autoscaling: AutoscalingSettings | None = None
-    tags: dict[str, str] = field(default_factory=dict)
+    """The model.tar.gz to upload (``settings.model.artifact`` resolved against the Pulumi project folder)."""
     environment: dict[str, str] = field(default_factory=dict)
     """Extra container environment (merged over the Triton defaults)."""
 
 
-def _deployment_config(d: DeploymentSettings, alarm_names: list[str]) -> dict:
+def _deployment_config(d: DeploymentCfg, alarm_names: list[str]) -> dict:
     routing: dict = {"type": d.traffic_routing, "wait_interval_in_seconds": d.wait_interval_s}
     if d.traffic_routing == "CANARY":
         routing["canary_size"] = {"type": "CAPACITY_PERCENT", "value": d.canary_percent or 10}
@@ -69,19 +64,23 @@ class SageMakerEndpoint(pulumi.ComponentResource):
     def __init__(self, name: str, args: SageMakerEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("leanserve:aws:SageMakerEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
-        e = args.endpoint
+        st = args.settings
+        tags = dict(st.tags)
+        endpoint_name = st.endpoint_name
+        e = st.endpoint
+        if e is None or st.alarms is None or st.deployment is None or not endpoint_name:
+            raise ValueError("a SageMaker endpoint needs endpointName, endpoint, alarms and deployment settings")
         if e.serverless is None and not (e.instance_type and e.initial_instance_count):
             raise ValueError("endpoint needs an instance type and count, or serverless settings")
 
         region = aws.get_region_output().region
         account = aws.get_caller_identity_output().account_id
 
-        self.artifacts = ArtifactBucket(name, ArtifactBucketArgs(model_path=args.model_path, model_sha256=args.model_sha256, tags=tags), opts=child)
+        self.artifacts = ArtifactBucket(name, ArtifactBucketArgs(model_path=args.model_path, model_sha256=st.model.sha256, tags=tags), opts=child)
 
         self.role = aws.iam.Role(
             f"{name}-execution",
-            description=f"SageMaker execution role of endpoint {args.endpoint_name} (leanserve)",
+            description=f"SageMaker execution role of endpoint {endpoint_name} (leanserve)",
             assume_role_policy=account.apply(lambda a: json.dumps(sagemaker_trust_policy(a))),
             max_session_duration=3600,
             tags=tags,
@@ -92,21 +91,21 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 execution_role_policy(
                     bucket_arn=v[0],
                     model_prefix=self.artifacts.model_prefix,
-                    image_uri=args.image,
+                    image_uri=st.image,
                     region=v[1],
                     account_id=v[2],
-                    endpoint_name=args.endpoint_name,
+                    endpoint_name=endpoint_name,
                     partition=partition_for(v[1]),
                 )
             )
         )
         role_policy = aws.iam.RolePolicy(f"{name}-execution-policy", role=self.role.id, policy=policy_document, opts=pulumi.ResourceOptions(parent=self.role))
 
-        environment = {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": args.triton_model_name, **args.environment}
+        environment = {"SAGEMAKER_TRITON_DEFAULT_MODEL_NAME": st.model.triton_model_name or st.name, **args.environment}
         self.model = aws.sagemaker.Model(
             f"{name}-model",
             execution_role_arn=self.role.arn,
-            primary_container={"image": args.image, "model_data_url": self.artifacts.model_data_url, "environment": environment, "mode": "SingleModel"},
+            primary_container={"image": st.image, "model_data_url": self.artifacts.model_data_url, "environment": environment, "mode": "SingleModel"},
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.artifacts.model_object]),
         )
@@ -121,50 +120,26 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             variant.update(instance_type=e.instance_type, initial_instance_count=e.initial_instance_count, initial_variant_weight=1.0)
         self.endpoint_configuration = aws.sagemaker.EndpointConfiguration(f"{name}-config", production_variants=[variant], tags=tags, opts=child)
 
-        a = args.alarms
         self.alarms = EndpointAlarms(
-            name,
-            EndpointAlarmsArgs(
-                endpoint_name=args.endpoint_name,
-                variant_name=e.variant_name,
-                latency_percentile=a.latency_percentile,
-                latency_threshold_ms=a.latency_threshold_ms,
-                error_rate_threshold=a.error_rate_threshold,
-                period_s=a.period_s,
-                evaluation_periods=a.evaluation_periods,
-                tags=tags,
-            ),
-            opts=child,
+            name, EndpointAlarmsArgs(endpoint_name=endpoint_name, variant_name=e.variant_name, alarms=st.alarms, tags=tags), opts=child
         )
 
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
-            name=args.endpoint_name,
+            name=endpoint_name,
             endpoint_config_name=self.endpoint_configuration.name,
-            deployment_config=_deployment_config(args.deployment, self.alarms.names),
+            deployment_config=_deployment_config(st.deployment, self.alarms.names),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.alarms]),
         )
 
         self.autoscaling = None
-        s = args.autoscaling
-        if s is not None:
+        if st.autoscaling is not None:
             dimension = DIMENSIONS["provisioned-concurrency"] if e.serverless is not None else DIMENSIONS["instances"]
             self.autoscaling = VariantAutoscaling(
                 name,
-                VariantAutoscalingArgs(
-                    endpoint_name=self.endpoint.name,
-                    variant_name=e.variant_name,
-                    min_capacity=s.min_capacity,
-                    max_capacity=s.max_capacity,
-                    metric=s.metric,
-                    target_value=s.target_value,
-                    scale_in_cooldown_s=s.scale_in_cooldown_s,
-                    scale_out_cooldown_s=s.scale_out_cooldown_s,
-                    scheduled=s.scheduled,
-                    dimension=dimension,
-                    tags=tags,
-                ),
+                VariantAutoscalingArgs(endpoint_name=self.endpoint.name, variant_name=e.variant_name, scaling=st.autoscaling,
+                                       dimension=dimension, tags=tags),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
             )
 

@@ -9,13 +9,16 @@ import io
 import tarfile
 from pathlib import Path
 
-from toolkit.artifacts.plan import Autoscaling, Candidate, PlanFile, ScheduledAction, Serverless, Simulation
+from toolkit.artifacts.plan import Autoscaling, Candidate, PlanFile, ScheduledAction, Serverless, Simulation, Traffic
 from toolkit.fileio import sha256_file
+from toolkit.sla import SLA as TypedSLA
+from toolkit.sla import Constraint, Rate
 
 SPEC_SHA = "5f1c0ffee0ddba11" + "0" * 48
 TAGS = {"team": "search", "cost-center": "cc-1234", "project": "semantic-search"}
-SLA = {"p95_ms": 50.0, "peak_rps": 150.0, "max_violation_minutes_per_month": 60.0, "availability": {"min_instances": 2, "spread_across_zones": True}, "max_error_rate": 0.001}
-TRAFFIC = {"kind": "diurnal", "days": 30, "peak_rps": 150.0, "mean_rps": 82.5, "requests_per_month": 213_840_000}
+SLA = TypedSLA(constraints=[Constraint(metric="latency", percentile="p95", limit=50.0)], peak=Rate(value=150.0), peak_rps=150.0,
+               max_violation_minutes_per_month=60.0, min_instances=2, spread_across_zones=True, max_error_rate=0.001)
+TRAFFIC = Traffic(kind="diurnal", days=30, peak_rps=150.0, mean_rps=82.5, requests_per_month=213_840_000)
 
 
 def autoscaling(min_capacity=2, max_capacity=6, target_value=3900.0, scheduled=True, metric="SageMakerVariantInvocationsPerInstance") -> Autoscaling:
@@ -39,7 +42,7 @@ def candidate(platform="sagemaker-realtime", instance_type="ml.c7i.xlarge", regi
         region=region,
         instance_type=instance_type,
         serverless=serverless,
-        capacity_rps_per_instance=100.0 if instance_type else None,
+        capacity=Rate(value=100.0, per="instance") if instance_type else None,
         autoscaling=scaling,
         monthly_cost_usd=monthly,
         cost_per_million_requests_usd=round(monthly / 213.84, 4),
@@ -52,8 +55,8 @@ def make_plan(chosen: Candidate | None = None, *, name="minilm-embeddings", sha2
     return PlanFile(
         name=name,
         spec_sha256=SPEC_SHA,
-        sla=dict(sla or SLA),
-        traffic=dict(TRAFFIC),
+        sla=sla or SLA,
+        traffic=TRAFFIC,
         tags=dict(TAGS if tags is None else tags),
         feasible=feasible,
         chosen=chosen,

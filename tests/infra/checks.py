@@ -105,7 +105,7 @@ def assert_sagemaker_stack(rec: Recorder, plan: PlanFile, endpoint_name: str, mo
         assert "instanceType" not in variant
     else:
         assert variant["instanceType"] == c.instance_type
-        assert variant["initialInstanceCount"] == (c.autoscaling.min_capacity if c.autoscaling else plan.sla["availability"]["min_instances"])
+        assert variant["initialInstanceCount"] == (c.autoscaling.min_capacity if c.autoscaling else plan.sla.min_instances)
 
     alarms = {r.inputs["name"]: r.inputs for r in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     endpoint = rec.one("aws:sagemaker/endpoint:Endpoint").inputs
@@ -113,13 +113,12 @@ def assert_sagemaker_stack(rec: Recorder, plan: PlanFile, endpoint_name: str, mo
     rollback = {a["alarmName"] for a in endpoint["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]}
     assert rollback == set(alarms) and len(rollback) == 2
     assert endpoint["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]["type"] in ("CANARY", "ALL_AT_ONCE", "LINEAR")
-    pct = next(p for p in ("p50", "p90", "p95", "p99") if plan.sla.get(f"{p}_ms") is not None)
     (latency,) = [a for a in alarms.values() if a.get("metricName") == "ModelLatency"]
-    assert latency["extendedStatistic"] == pct and latency["threshold"] == plan.sla[f"{pct}_ms"] * 1000
+    assert latency["extendedStatistic"] == plan.sla.percentile and latency["threshold"] == plan.sla.latency_ms * 1000
     assert latency["dimensions"] == {"EndpointName": endpoint_name, "VariantName": variant["variantName"]}
     (errors,) = [a for a in alarms.values() if "metricQueries" in a]
     assert {q["metric"]["metricName"] for q in errors["metricQueries"] if "metric" in q} == {"Invocation5XXErrors", "Invocations"}
-    assert errors["threshold"] == plan.sla["max_error_rate"]
+    assert errors["threshold"] == plan.sla.max_error_rate
 
     a = c.autoscaling
     if a is None or c.platform == "sagemaker-serverless":

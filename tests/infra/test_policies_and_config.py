@@ -40,7 +40,24 @@ def test_config_reader_names_what_is_missing_or_unknown():
     with pytest.raises(ConfigError, match="missing leanserve:name, leanserve:platform"):
         from_mapping({"variant": "x"})
     base = {"name": "n", "platform": "kubernetes", "variant": "v", "specSha256": "s", "model": {"sha256": "x"}, "image": "i"}
-    with pytest.raises(ConfigError, match="leanserve:kubernetes is required"):
+    with pytest.raises(ConfigError, match="leanserve:kubernetes is required for the kubernetes platform"):
         from_mapping(base)
-    with pytest.raises(ConfigError, match="unknown key 'nodeType'"):
+    with pytest.raises(ConfigError, match="leanserve:endpointName, leanserve:endpoint, leanserve:alarms, leanserve:deployment are required"):
+        from_mapping({**base, "platform": "sagemaker-realtime"})
+    with pytest.raises(ConfigError, match="unknown key 'nodeType' in kubernetes.*; did you mean 'nodeInstanceType'"):
         from_mapping({**base, "kubernetes": {"nodeType": "g5.xlarge"}})
+    with pytest.raises(ConfigError, match="platform: Input should be") as err:
+        from_mapping({**base, "platform": "ec2"})
+    assert "\n" not in str(err.value)  # one line
+
+
+def test_infra_reads_the_stack_file_with_the_toolkit_schema():
+    """One schema: the settings infra/ builds from are toolkit.deploy.stack_schema's models."""
+    from leanserve_infra.config import from_mapping
+
+    from toolkit.deploy.stack_schema import KubernetesCfg, StackSettings
+
+    s = from_mapping({"name": "n", "platform": "kubernetes", "variant": "v", "specSha256": "s", "model": {"sha256": "x"}, "image": "i",
+                      "kubernetes": {"namespace": "n", "nodeInstanceType": "g5.xlarge", "gpus": 1, "cpu": "3", "memory": "12Gi", "replicas": 2},
+                      "endpointName": None})
+    assert isinstance(s, StackSettings) and isinstance(s.kubernetes, KubernetesCfg) and s.kubernetes.gpus == 1

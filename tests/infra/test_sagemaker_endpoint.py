@@ -90,8 +90,6 @@ def test_a_model_file_that_differs_from_the_plan_is_refused(tarball, tmp_path):
     settings = _settings(plan, "test", tarball)
     other = tmp_path / "model.tar.gz"
     other.write_bytes(tarball.read_bytes() + b"\0")
-    from dataclasses import replace
-
-    bad = replace(settings, model=replace(settings.model, artifact=str(other)))
+    bad = settings.model_copy(update={"model": settings.model.model_copy(update={"artifact": str(other)})})
     with pytest.raises(ValueError, match="differs from the stack's"):
         run_program({}, "test", lambda: program(bad))

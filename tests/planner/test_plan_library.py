@@ -38,16 +38,16 @@ def test_example_plan_is_feasible_ranked_and_consistent(example_plan, inputs):
         assert math.isclose(sum(i.cost_usd for i in c.cost_items), c.monthly_cost_usd, rel_tol=1e-6, abs_tol=1e-4)
         assert all(i.price is not None and i.price.as_of for i in c.cost_items)
     for c in ranked:
-        assert c.simulation.violation_minutes <= p.sla["max_violation_minutes_per_month"]
+        assert c.simulation.violation_minutes <= p.sla.max_violation_minutes_per_month
         assert c.monthly_cost_usd <= 3000  # the example's budget
     for c in p.runners_up:
         assert c.why_not.startswith("$") and "more than the chosen" in c.why_not
     # never worse than static provisioning for the peak (that policy is in the search)
     assert p.chosen.monthly_cost_usd <= p.baselines.static_peak.monthly_cost_usd
-    assert p.traffic["minutes"] == 43200 and p.traffic["periodic"] is True
+    assert p.traffic.minutes == 43200 and p.traffic.periodic is True
     assert p.prices and all(r.age_days >= 0 for r in p.prices)
     assert any("estimated" in e for e in p.estimates)
-    assert p.search["lanes_simulated"] < p.search["lanes_total"] / 5  # the fast strategy prunes most lanes
+    assert p.search.lanes_simulated < p.search.lanes_total / 5  # the fast strategy prunes most lanes
 
 
 def test_instance_candidates_carry_policy_capacity_band_and_hourly_series(example_plan):
@@ -55,10 +55,10 @@ def test_instance_candidates_carry_policy_capacity_band_and_hourly_series(exampl
     inst = next(c for c in [p.chosen] + p.runners_up if c.autoscaling)
     a = inst.autoscaling
     assert a.min_capacity >= 2 and a.max_capacity >= a.min_capacity
-    assert a.target_value == pytest.approx(inst.capacity_rps_per_instance * a.safety_factor * 60, rel=1e-3)
+    assert a.target_value == pytest.approx(inst.capacity.value * a.safety_factor * 60, rel=1e-3)
     assert a.metric == "SageMakerVariantInvocationsPerInstance"
-    low, high = inst.capacity_band_rps
-    assert low < inst.capacity_rps_per_instance < high
+    low, high = inst.capacity_band
+    assert low < inst.capacity.value < high
     assert len(inst.simulation.hourly_instances) == 720 and len(inst.simulation.hourly_cost_usd) == 720
     assert sum(inst.simulation.hourly_cost_usd) == pytest.approx(inst.monthly_cost_usd, rel=1e-3)
 
@@ -68,7 +68,7 @@ def test_single_gpu_default_is_g5_xlarge_with_aws_default_target_tracking(exampl
     assert g.instance_type == "ml.g5.xlarge" and g.variant == "onnx-fp16"
     assert g.autoscaling.safety_factor == 0.5
     assert g.autoscaling.scale_in_cooldown_s == 300 and g.autoscaling.scale_out_cooldown_s == 300
-    assert g.autoscaling.target_value == pytest.approx(g.capacity_rps_per_instance * 0.5 * 60, rel=1e-3)
+    assert g.autoscaling.target_value == pytest.approx(g.capacity.value * 0.5 * 60, rel=1e-3)
 
 
 def test_capacity_used_never_exceeds_saturation(inputs, catalog):
@@ -119,15 +119,15 @@ def test_scheduled_scaling_wins_on_a_daily_spike(tmp_path, catalog):
     sched = p.chosen.autoscaling.scheduled
     assert [s.schedule for s in sched] == ["cron(52 8 * * ? *)", "cron(52 9 * * ? *)"]  # 8 min start-up ahead of 09:00
     assert sched[0].min_capacity > p.chosen.autoscaling.min_capacity == 2
-    r = p.scheduling["results"][0]
-    assert r["adopted"] and r["scheduled_usd"] < r["target_tracking_usd"]
-    assert p.chosen.monthly_cost_usd == pytest.approx(r["scheduled_usd"], abs=0.01)
+    r = p.scheduling.results[0]
+    assert r.adopted and r.scheduled_usd < r.target_tracking_usd
+    assert p.chosen.monthly_cost_usd == pytest.approx(r.scheduled_usd, abs=0.01)
 
 
 def test_scheduled_scaling_is_not_compared_on_aperiodic_traffic(tmp_path, catalog):
     p = _plan(tmp_path, catalog, top=2, **{"traffic.days": 3, "targets.platforms": ["sagemaker-realtime"],
                                            "traffic.pattern": {"kind": "bursty", "base_rps": 40, "bursts_per_day": 6}}).plan
-    assert p.scheduling["compared"] is False and "not periodic" in p.scheduling["reason"]
+    assert p.scheduling.compared is False and "not periodic" in p.scheduling.reason
 
 
 def test_impossible_latency_gives_nearest_misses_with_what_to_relax(tmp_path, catalog):
@@ -196,11 +196,11 @@ def test_an_estimated_capacity_comes_with_a_dollar_range_re_searched_at_both_end
                                           "targets.platforms": ["sagemaker-realtime"]}).plan
     c = p.chosen
     assert c.capacity_provenance.source == "estimated"
-    band = c.sensitivity["cost_band"]
-    low_cap, high_cap = band["low_capacity"], band["high_capacity"]
-    assert (low_cap["capacity_rps_per_instance"], high_cap["capacity_rps_per_instance"]) == tuple(c.capacity_band_rps)
-    assert low_cap["meets_sla"] and high_cap["meets_sla"]
-    assert high_cap["monthly_cost_usd"] < c.monthly_cost_usd < low_cap["monthly_cost_usd"]
-    assert high_cap["max_capacity"] <= c.autoscaling.max_capacity <= low_cap["max_capacity"]
+    band = c.sensitivity.cost_band
+    low_cap, high_cap = band.low_capacity, band.high_capacity
+    assert (low_cap.capacity, high_cap.capacity) == tuple(c.capacity_band)
+    assert low_cap.meets_sla and high_cap.meets_sla
+    assert high_cap.monthly_cost_usd < c.monthly_cost_usd < low_cap.monthly_cost_usd
+    assert high_cap.max_capacity <= c.autoscaling.max_capacity <= low_cap.max_capacity
     assert any(e.startswith(f"Re-searching the policy at each end of the band, the cheapest one that meets the SLA costs "
-                            f"${high_cap['monthly_cost_usd']:,.2f}") for e in p.estimates)
+                            f"${high_cap.monthly_cost_usd:,.2f}") for e in p.estimates)

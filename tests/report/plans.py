@@ -20,10 +20,13 @@ from toolkit.artifacts.plan import (
     PlanFile,
     PriceRef,
     Simulation,
+    Traffic,
 )
+from toolkit.sla import SLA as TypedSLA
+from toolkit.sla import Constraint, Rate
 
-SLA = {"p95_ms": 50.0, "peak_rps": 150.0, "max_violation_minutes_per_month": 60.0,
-       "availability": {"min_instances": 2, "spread_across_zones": True}, "max_error_rate": 0.001}
+SLA = TypedSLA(constraints=[Constraint(metric="latency", percentile="p95", limit=50.0)], peak=Rate(value=150.0), peak_rps=150.0,
+               max_violation_minutes_per_month=60.0, min_instances=2, spread_across_zones=True, max_error_rate=0.001)
 TAGS = {"team": "search", "cost-center": "cc-1234", "project": "semantic-search"}
 HOURLY_PRICE = {"ml.c7i.xlarge": 0.214, "ml.c6i.xlarge": 0.204, "ml.c7i.2xlarge": 0.428, "ml.g5.xlarge": 1.4084}
 STORAGE_GB_MONTH = 0.14
@@ -111,7 +114,7 @@ def candidate(
         platform="sagemaker-realtime",
         region="us-east-1",
         instance_type=instance_type,
-        capacity_rps_per_instance=capacity_rps,
+        capacity=Rate(value=capacity_rps, per="instance"),
         capacity_provenance=provenance,
         autoscaling=None if static else Autoscaling(
             min_capacity=min_capacity, max_capacity=max_capacity, target_value=round(capacity_rps * safety * 60, 1), safety_factor=safety,
@@ -151,8 +154,8 @@ def make_plan(*, price_age_days: int = 12, today: date | None = None, baselines:
         created_at=datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc).replace(hour=9).isoformat(timespec="seconds"),
         name="minilm-embeddings",
         sla=SLA,
-        traffic={"kind": "diurnal", "days": 30, "peak_rps": round(max(rps), 1), "mean_rps": round(sum(rps) / len(rps), 1),
-                 "requests_per_month": round(requests)},
+        traffic=Traffic(kind="diurnal", days=30, peak_rps=round(max(rps), 1), mean_rps=round(sum(rps) / len(rps), 1),
+                        requests_per_month=round(requests)),
         tags=TAGS,
         feasible=True,
         chosen=chosen,
@@ -196,5 +199,5 @@ def make_serverless_plan(*, today: date | None = None, price_age_days: int = 12)
         simulation=Simulation(minutes=HOURS * 60, violation_minutes=35.0, peak_instances=0, mean_instances=0.0, utilisation=0.0, cold_starts=412),
     )
     plan.prices = [p_gbs, p_data]
-    plan.traffic = {"kind": "diurnal", "days": 30, "requests_per_month": round(requests)}
+    plan.traffic = Traffic(kind="diurnal", days=30, requests_per_month=round(requests))
     return plan

@@ -7,6 +7,7 @@ import json
 from tests.conftest import run_cli
 from tests.report.plans import make_plan
 from toolkit.artifacts.common import save_artifact
+from toolkit.artifacts.plan import BandEnd, CostBand, Sensitivity
 from toolkit.report import make_report, render
 
 
@@ -167,9 +168,9 @@ def test_a_serverless_plan_reports_gb_seconds_and_no_hourly_chart(tmp_path):
 
 def test_an_estimated_capacity_becomes_a_dollar_range_when_the_plan_has_one(tmp_path):
     plan = make_plan()
-    plan.chosen.sensitivity = {"cost_band": {
-        "low_capacity": {"capacity_rps_per_instance": 46.5, "meets_sla": True, "monthly_cost_usd": 812.4},
-        "high_capacity": {"capacity_rps_per_instance": 77.5, "meets_sla": True, "monthly_cost_usd": 401.25}}}
+    plan.chosen.sensitivity = Sensitivity(cost_band=CostBand(
+        low_capacity=BandEnd(capacity=46.5, meets_sla=True, monthly_cost_usd=812.4),
+        high_capacity=BandEnd(capacity=77.5, meets_sla=True, monthly_cost_usd=401.25)))
     rep = make_report(save_artifact(plan, tmp_path / "plan.json"))
     cost = next(f for f in rep.figures if f.figure == "Monthly cost")
     assert cost.detail.endswith("with capacity at the ends of its band (46.5–77.5 req/s per instance, ±25%), the cheapest "

@@ -86,10 +86,12 @@ class MachineInfo(_Model):
 
 
 class Artifact(_Model):
-    """Base of every artifact file. Subclasses set KIND and SCHEMA_VERSION."""
+    """Base of every artifact file. Subclasses set KIND and SCHEMA_VERSION; one that still reads older files lists
+    them in OLDER_VERSIONS and converts them in :meth:`upgrade` or in its before-validators (as PlanFile does)."""
 
     KIND: ClassVar[str] = "artifact"
     SCHEMA_VERSION: ClassVar[int] = 1
+    OLDER_VERSIONS: ClassVar[tuple[int, ...]] = ()
 
     kind: str
     schema_version: int
@@ -101,6 +103,11 @@ class Artifact(_Model):
         data.setdefault("kind", self.KIND)
         data.setdefault("schema_version", self.SCHEMA_VERSION)
         super().__init__(**data)
+
+    @classmethod
+    def upgrade(cls, data: dict) -> dict:
+        """The parsed JSON of a file of one of OLDER_VERSIONS, as a file of SCHEMA_VERSION (before validation)."""
+        return {**data, "schema_version": cls.SCHEMA_VERSION}
 
 
 A = TypeVar("A", bound=Artifact)
@@ -120,7 +127,7 @@ def load_artifact(cls: type[A], path: str | Path) -> A:
     what = f"{cls.KIND}.json"
     text = read_text(p, what) if p.exists() else None
     if text is None:
-        raise ArtifactError(f"{what} not found: {p}", hint=f"run the stage that writes it first (see `leanserve --help`)")
+        raise ArtifactError(f"{what} not found: {p}", hint="run the stage that writes it first (see `leanserve --help`)")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -131,9 +138,12 @@ def load_artifact(cls: type[A], path: str | Path) -> A:
     if kind != cls.KIND:
         raise ArtifactError(f"{p}: this is a '{kind}' file, expected '{cls.KIND}'", hint=f"pass a {cls.KIND}.json file")
     version = data.get("schema_version")
-    if version != cls.SCHEMA_VERSION:
+    if version in cls.OLDER_VERSIONS:
+        data = cls.upgrade(data)
+    elif version != cls.SCHEMA_VERSION:
+        reads = ", ".join(str(v) for v in (*cls.OLDER_VERSIONS, cls.SCHEMA_VERSION))
         raise ArtifactError(
-            f"{p}: schema_version {version!r} is not supported (this leanserve {__version__} reads version {cls.SCHEMA_VERSION})",
+            f"{p}: schema_version {version!r} is not supported (this leanserve {__version__} reads version {reads})",
             hint="rerun the stage that wrote it with this leanserve version",
         )
     try:

@@ -1,12 +1,19 @@
-"""``plan.json``: the cheapest configuration that meets the SLA, its autoscaling policy, cost and baselines."""
+"""``plan.json``: the cheapest configuration that meets the SLA, its autoscaling policy, cost and baselines.
+
+Schema version 2: every section is typed (the SLA is :class:`toolkit.sla.SLA`; a capacity carries its
+unit). Version-1 files (the spec's ``sla`` section as it was, ``capacity_rps_per_instance``) are read and
+upgraded on load by the before-validators below, which also accept those old shapes from callers.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, model_validator
 
 from toolkit.artifacts.common import Artifact, Provenance, _Model
+from toolkit.platforms import names as platform_names
+from toolkit.sla import PERCENTILES, SLA, Rate
 
 
 class PriceRef(_Model):
@@ -72,14 +79,129 @@ class Simulation(_Model):
     throttled_minutes: float = Field(default=0, description="Serverless: minutes with more concurrent requests than max concurrency, per 30-day month.")
 
 
+class _Section(_Model):
+    """A typed section of plan.json. ``RENAMED`` maps version-1 key names to fields."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(k in data for k in cls.RENAMED):
+            data = {cls.RENAMED.get(k, k): v for k, v in data.items()}
+        return data
+
+
+class Traffic(_Section):
+    """The traffic the plan was simulated over (rates in requests/s)."""
+
+    kind: str = Field(examples=["diurnal", "bursty", "trace"])
+    minutes: int | None = Field(default=None, description="Length of the simulated traffic, minutes.")
+    days: float | None = None
+    peak_rps: float | None = None
+    mean_rps: float | None = None
+    p95_rps: float | None = None
+    requests_per_month: float | None = Field(default=None, description="Requests in a 30-day month.")
+    periodic: bool | None = Field(default=None, description="Whether the traffic repeats daily (scheduled scaling can anticipate it).")
+    daily_autocorrelation: float | None = None
+    file: str | None = Field(default=None, description="The trace file, for kind 'trace'.")
+
+
+class SearchStats(_Section):
+    """How the search went: lanes (candidate x policy) in total, simulated and pruned; seconds."""
+
+    strategy: str | None = Field(default=None, examples=["fast", "exact"])
+    lanes_total: int | None = None
+    lanes_simulated: int | None = None
+    lanes_pruned: int | None = None
+    batches: int | None = None
+    seconds: float | None = None
+    configurations: int | None = None
+    groups: int | None = None
+    serverless_options: int | None = None
+
+
+class ScheduleStep(_Section):
+    minute_of_day_utc: int = Field(ge=0, lt=1440)
+    min_capacity: int = Field(ge=0)
+
+
+class ScheduleComparison(_Section):
+    """Target tracking alone vs with daily scheduled floors, for one configuration."""
+
+    configuration: str
+    target_tracking_usd: float
+    target_tracking_violation_minutes: float
+    scheduled_usd: float | None = Field(default=None, description="None when no scheduled policy met the SLA.")
+    scheduled_violation_minutes: float | None = None
+    floor_fraction_of_hourly_p95: float | None = None
+    safety_factor: float | None = None
+    schedule: list[ScheduleStep] | None = None
+    adopted: bool = False
+
+
+class Scheduling(_Section):
+    """Scheduled scaling compared with target tracking alone (periodic traffic)."""
+
+    periodic: bool
+    daily_autocorrelation: float | None = None
+    compared: bool
+    reason: str | None = Field(default=None, description="Why nothing was compared.")
+    note: str | None = None
+    results: list[ScheduleComparison] = Field(default_factory=list)
+
+
+class ExcludedGroup(_Section):
+    """Candidates that could not run, grouped by variant, platform and kind of reason."""
+
+    variant: str
+    platform: str
+    kind: str
+    count: int = Field(ge=1)
+    example: str
+    instance_types: list[str] = Field(default_factory=list)
+
+
+class BandEnd(_Section):
+    """The cheapest policy meeting the SLA with capacity at one end of its uncertainty band."""
+
+    RENAMED: ClassVar[dict[str, str]] = {"capacity_rps_per_instance": "capacity"}
+    capacity: float = Field(description="Capacity per instance at this end of the band, in the candidate's capacity unit.")
+    meets_sla: bool
+    monthly_cost_usd: float | None = None
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+    safety_factor: float | None = None
+
+
+class CostBand(_Section):
+    low_capacity: BandEnd | None = None
+    high_capacity: BandEnd | None = None
+    note: str | None = None
+
+
+class Sensitivity(_Section):
+    """The chosen policy simulated with capacity at the low end of its band, and the cost band."""
+
+    RENAMED: ClassVar[dict[str, str]] = {"capacity_rps_per_instance": "capacity"}
+    capacity: float | None = Field(default=None, description="Low end of the capacity band, in the candidate's capacity unit.")
+    violation_minutes: float | None = Field(default=None, description="Violation minutes per month at that capacity, same policy.")
+    meets_sla: bool | None = None
+    note: str | None = None
+    cost_band: CostBand | None = Field(default=None, description="The cheapest policy meeting the SLA, and its monthly cost, with "
+                                                                 "capacity at each end of the band.")
+
+
 class Candidate(_Model):
     variant: str
-    platform: Literal["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
+    platform: Literal[platform_names()]
     region: str
     instance_type: str | None = None
     spot: bool = False
     serverless: Serverless | None = None
-    capacity_rps_per_instance: float | None = Field(default=None, description="Highest rate per instance at which the SLA percentile holds.")
+    capacity: Rate | None = Field(default=None, description="Highest rate per instance at which the SLA holds, with its unit "
+                                                              "(e.g. 62.5 req/s per instance).")
     capacity_provenance: Provenance | None = None
     autoscaling: Autoscaling | None = None
     monthly_cost_usd: float
@@ -88,15 +210,31 @@ class Candidate(_Model):
     simulation: Simulation
     feasible: bool = True
     why_not: str | None = Field(default=None, description="For runners-up and misses: why it lost or which constraint it broke, by how much.")
-    capacity_band_rps: list[float] | None = Field(default=None, description="Low and high end of the capacity estimate's uncertainty band (req/s per instance).")
-    sensitivity: dict | None = Field(default=None, description="The same policy simulated with capacity at the low end of its band: violation minutes per month; and 'cost_band': the cheapest policy meeting the SLA, and its monthly cost, with capacity at each end of the band.")
+    capacity_band: list[float] | None = Field(default=None, min_length=2, max_length=2,
+                                              description="Low and high end of the capacity estimate's uncertainty band, in capacity's unit.")
+    sensitivity: Sensitivity | None = None
 
-    def cost_band_ends(self) -> tuple[dict, dict] | None:
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_capacity(cls, data: Any) -> Any:
+        """Version 1: ``capacity_rps_per_instance`` and ``capacity_band_rps``."""
+        if isinstance(data, dict) and ("capacity_rps_per_instance" in data or "capacity_band_rps" in data):
+            data = dict(data)
+            rps, band = data.pop("capacity_rps_per_instance", None), data.pop("capacity_band_rps", None)
+            if rps is not None and data.get("capacity") is None:
+                data["capacity"] = Rate(value=rps, unit="req/s", per="instance")
+            if band is not None and data.get("capacity_band") is None:
+                data["capacity_band"] = band
+        return data
+
+    def cost_band_ends(self) -> tuple[BandEnd, BandEnd] | None:
         """``sensitivity.cost_band`` as (high-capacity end, low-capacity end), i.e. (cheaper, dearer); None unless both
         ends have a cost."""
-        band = (self.sensitivity or {}).get("cost_band") or {}
-        cheap, dear = band.get("high_capacity") or {}, band.get("low_capacity") or {}
-        if cheap.get("monthly_cost_usd") is None or dear.get("monthly_cost_usd") is None:
+        band = self.sensitivity.cost_band if self.sensitivity else None
+        cheap, dear = (band.high_capacity, band.low_capacity) if band else (None, None)
+        if cheap is None or dear is None or cheap.monthly_cost_usd is None or dear.monthly_cost_usd is None:
             return None
         return cheap, dear
 
@@ -106,13 +244,34 @@ class Baselines(_Model):
     single_gpu_default: Candidate | None = Field(default=None, description="ml.g5.xlarge with AWS's default target tracking.")
 
 
+def legacy_sla(old: dict) -> dict:
+    """The ``sla`` of a version-1 plan (the spec's section: one ``pXX_ms``, ``peak_rps``, ``availability``, ...) in the
+    shape of :class:`toolkit.sla.SLA`: one latency constraint, the peak in requests/s. Unknown keys are kept (and refused)."""
+    known = {f"{p}_ms" for p in PERCENTILES} | {"peak_rps", "max_violation_minutes_per_month", "availability", "max_error_rate"}
+    out: dict[str, Any] = {k: v for k, v in old.items() if k not in known}
+    limits = [(p, old[f"{p}_ms"]) for p in PERCENTILES if old.get(f"{p}_ms") is not None]
+    if len(limits) == 1:  # otherwise 'constraints' stays missing and validation says so
+        out["constraints"] = [{"metric": "latency", "percentile": limits[0][0], "limit": limits[0][1], "unit": "ms"}]
+    if old.get("peak_rps") is not None:
+        out |= {"peak": {"value": old["peak_rps"], "unit": "req/s"}, "peak_rps": old["peak_rps"]}
+    out["max_violation_minutes_per_month"] = old.get("max_violation_minutes_per_month", 60.0)
+    availability = old.get("availability") or {}
+    out["min_instances"] = availability.get("min_instances", 1)
+    out["spread_across_zones"] = availability.get("spread_across_zones", False)
+    out["max_error_rate"] = old.get("max_error_rate", 0.001)
+    return out
+
+
 class PlanFile(Artifact):
     KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    OLDER_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     name: str = Field(description="The spec's name.")
-    sla: dict = Field(description="The SLA the plan was made for (as in the spec).")
-    traffic: dict = Field(description="Traffic summary: kind, days, peak/mean rps, total requests per 30-day month.")
+    sla: SLA = Field(description="The SLA the plan was made for, as the typed constraints the planner checked.")
+    traffic: Traffic = Field(description="Traffic summary: kind, days, peak/mean rps, total requests per 30-day month.")
     tags: dict[str, str] = Field(default_factory=dict)
     feasible: bool
     chosen: Candidate | None
@@ -123,7 +282,22 @@ class PlanFile(Artifact):
     assumptions: list[str] = Field(default_factory=list)
     model_artifact_sha256: str | None = Field(default=None, description="sha256 of the packaged model.tar.gz, when known.")
     strategy: str | None = Field(default=None, description="Search strategy used: 'exact' (brute force) or 'fast' (lower-bound pruning).")
-    search: dict = Field(default_factory=dict, description="Search statistics: lanes (candidate x policy) in total, simulated, pruned; seconds.")
+    search: SearchStats = Field(default_factory=SearchStats, description="Search statistics: lanes (candidate x policy) in total, simulated, pruned; seconds.")
     estimates: list[str] = Field(default_factory=list, description="Which numbers are estimates, from what model, and how uncertain.")
-    scheduling: dict | None = Field(default=None, description="Scheduled scaling compared with target tracking alone (periodic traffic).")
-    excluded: list[dict] = Field(default_factory=list, description="Candidates that could not run, grouped by reason (with examples).")
+    scheduling: Scheduling | None = Field(default=None, description="Scheduled scaling compared with target tracking alone (periodic traffic).")
+    excluded: list[ExcludedGroup] = Field(default_factory=list, description="Candidates that could not run, grouped by reason (with examples).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        """Version-1 files, and callers that still pass the spec's ``sla`` section as a dict. The header is relabelled
+        here (``upgrade``); the sections are converted by :func:`legacy_sla`, ``Candidate`` (capacities) and the
+        sections' ``RENAMED`` keys."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("schema_version") in cls.OLDER_VERSIONS:
+            data = cls.upgrade(data)
+        sla = data.get("sla")
+        if isinstance(sla, dict) and "constraints" not in sla:
+            data = {**data, "sla": legacy_sla(sla)}
+        return data

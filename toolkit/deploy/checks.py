@@ -7,11 +7,11 @@ so a plan that would fail at ``pulumi up`` fails at ``leanserve deploy --emit`` 
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import lru_cache
 
 from toolkit.errors import InputError, require
+from toolkit.suggest import did_you_mean
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 KUBERNETES_METRICS = ("cpu", "queue-time", "requests")
@@ -55,8 +55,7 @@ def autoscaling_metric_types() -> frozenset[str]:
 
 
 def _did_you_mean(value: str, choices) -> str:
-    close = difflib.get_close_matches(value, sorted(choices), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return did_you_mean(value, sorted(choices), cutoff=0.6)
 
 
 def check_instance_type(instance_type: str | None, where: str = "plan") -> None:

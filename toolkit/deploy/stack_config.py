@@ -2,8 +2,8 @@
 
 The file is the GitOps contract: it is committed, and a changed plan shows up as a small diff. So the
 rendering is deterministic — keys in a fixed order, no timestamps, no absolute paths, no secrets —
-and every value the infrastructure uses is visible in it. ``infra/leanserve_infra/config.py`` reads
-the same keys (namespace ``leanserve``; AWS's region under ``aws:region``).
+and every value the infrastructure uses is visible in it. The schema is :mod:`toolkit.deploy.stack_schema`,
+which ``infra/`` validates the same file with (namespace ``leanserve``; AWS's region under ``aws:region``).
 """
 
 from __future__ import annotations
@@ -13,120 +13,27 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 from toolkit.artifacts.plan import Candidate, PlanFile
 from toolkit.deploy import checks
 from toolkit.deploy.kubernetes_sizing import pod_size
 from toolkit.deploy.model_artifact import ModelArtifact
+from toolkit.deploy.stack_schema import (
+    AlarmsCfg,
+    AutoscalingCfg,
+    DeploymentCfg,
+    EndpointCfg,
+    KubernetesCfg,
+    ModelRef,
+    ScheduledCfg,
+    ServerlessCfg,
+    StackConfig,
+)
 from toolkit.deploy.triton_images import DEFAULT_VERSION, TritonImage, triton_image
 from toolkit.errors import InfeasibleError, InputError
 from toolkit.fileio import atomic_write_text
 
-PROJECT = "leanserve"
-VARIANT_NAME = "AllTraffic"
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-
-
-class _Cfg(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
-
-class ModelRef(_Cfg):
-    artifact: str | None = None  # model.tar.gz, relative to the Pulumi project folder (SageMaker only)
-    sha256: str
-    triton_model_name: str | None = None
-
-
-class ServerlessCfg(_Cfg):
-    memory_size_in_mb: int
-    max_concurrency: int
-    provisioned_concurrency: int | None = None
-
-
-class EndpointCfg(_Cfg):
-    variant_name: str = VARIANT_NAME
-    instance_type: str | None = None
-    initial_instance_count: int | None = None
-    serverless: ServerlessCfg | None = None
-
-
-class ScheduledCfg(_Cfg):
-    name: str
-    schedule: str
-    min_capacity: int
-    max_capacity: int
-
-
-class AutoscalingCfg(_Cfg):
-    min_capacity: int
-    max_capacity: int
-    metric: str
-    target_value: float
-    scale_in_cooldown_s: int
-    scale_out_cooldown_s: int
-    scheduled: list[ScheduledCfg] = []
-
-
-class AlarmsCfg(_Cfg):
-    latency_percentile: Literal["p50", "p90", "p95", "p99"]
-    latency_threshold_ms: float
-    error_rate_threshold: float
-    period_s: int = 60
-    evaluation_periods: int = 3
-
-
-class DeploymentCfg(_Cfg):
-    traffic_routing: Literal["CANARY", "ALL_AT_ONCE", "LINEAR"]
-    canary_percent: int | None = None
-    wait_interval_s: int = 300
-    termination_wait_s: int = 300
-    maximum_execution_timeout_s: int = 3600
-
-
-class KubernetesCfg(_Cfg):
-    namespace: str
-    node_instance_type: str
-    gpus: int
-    cpu: str
-    memory: str
-    replicas: int
-    hpa_metric: Literal["cpu", "queue-time", "requests"] | None = None
-
-
-class StackConfig(_Cfg):
-    """Everything a stack needs, in the order it is written."""
-
-    stack: str
-    region: str | None = None
-    name: str
-    platform: Literal["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
-    variant: str
-    spec_sha256: str
-    endpoint_name: str | None = None
-    model: ModelRef
-    image: str
-    endpoint: EndpointCfg | None = None
-    autoscaling: AutoscalingCfg | None = None
-    alarms: AlarmsCfg | None = None
-    deployment: DeploymentCfg | None = None
-    kubernetes: KubernetesCfg | None = None
-    tags: dict[str, str] = {}
-
-    def pulumi_config(self) -> dict[str, object]:
-        """``{"aws:region": ..., "leanserve:<key>": ...}`` in the stack file's order."""
-        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        out: dict[str, object] = {}
-        if self.region and self.platform != "kubernetes":
-            out["aws:region"] = self.region
-        for key, value in data.items():
-            if key in ("stack", "region"):
-                continue
-            out[f"{PROJECT}:{key}"] = value
-        return out
 
 
 @dataclass
@@ -151,14 +58,6 @@ def endpoint_name(name: str, stack: str) -> str:
     raw = name if stack == name else f"{name}-{stack}"
     clean = re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9-]", "-", raw)).strip("-")
     return clean[:63].rstrip("-") or "leanserve"
-
-
-def _sla_latency(sla: dict) -> tuple[str, float]:
-    for pct in ("p50", "p90", "p95", "p99"):
-        value = sla.get(f"{pct}_ms")
-        if value is not None:
-            return pct, float(value)
-    raise InputError("plan.json: the SLA has no latency target (p50_ms … p99_ms)", hint="re-run `leanserve plan` with a valid leanserve.yaml")
 
 
 def _autoscaling(c: Candidate) -> AutoscalingCfg | None:
@@ -203,7 +102,7 @@ def build_stack_config(
     sha = model.sha256 if model else plan.model_artifact_sha256
     if not sha:
         raise InputError("plan.json does not name a model artifact (model_artifact_sha256 is empty)", hint="pass --model PATH to the model.tar.gz the plan was made for")
-    percentile, latency_ms = _sla_latency(plan.sla)
+    sla = plan.sla
     common = dict(stack=stack, name=plan.name, platform=c.platform, variant=c.variant, spec_sha256=plan.spec_sha256, tags=dict(sorted(plan.tags.items())))
     autoscaling = _autoscaling(c)
     resolved: TritonImage | None = None
@@ -217,8 +116,7 @@ def build_stack_config(
         if not c.instance_type:
             raise InputError("plan.json: the Kubernetes candidate names no node instance type", hint="re-run `leanserve plan`")
         size = pod_size(c.instance_type)
-        min_instances = int((plan.sla.get("availability") or {}).get("min_instances", 1))
-        replicas = autoscaling.min_capacity if autoscaling else min_instances
+        replicas = autoscaling.min_capacity if autoscaling else sla.min_instances
         if autoscaling and autoscaling.scheduled:
             notes.append(f"{len(autoscaling.scheduled)} scheduled action(s) are not applied on Kubernetes (the HPA has no schedules)")
         cfg = StackConfig(
@@ -254,7 +152,7 @@ def build_stack_config(
             notes.append("the plan's autoscaling is dropped: a serverless endpoint scales by itself unless it has provisioned concurrency")
             autoscaling = None
     else:
-        count = autoscaling.min_capacity if autoscaling else int((plan.sla.get("availability") or {}).get("min_instances", 1))
+        count = autoscaling.min_capacity if autoscaling else sla.min_instances
         endpoint = EndpointCfg(instance_type=c.instance_type, initial_instance_count=max(1, count))
         deployment = DeploymentCfg(traffic_routing="CANARY", canary_percent=10)
     cfg = StackConfig(
@@ -265,7 +163,7 @@ def build_stack_config(
         image=image,
         endpoint=endpoint,
         autoscaling=autoscaling,
-        alarms=AlarmsCfg(latency_percentile=percentile, latency_threshold_ms=latency_ms, error_rate_threshold=float(plan.sla.get("max_error_rate", 0.001))),
+        alarms=AlarmsCfg(latency_percentile=sla.percentile, latency_threshold_ms=sla.latency_ms, error_rate_threshold=sla.max_error_rate),
         deployment=deployment,
     )
     return cfg, resolved, notes

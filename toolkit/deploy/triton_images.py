@@ -11,10 +11,10 @@ installed, ``sagemaker.image_uris.retrieve`` resolves the URI instead and the ta
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from toolkit.errors import InputError
+from toolkit.suggest import did_you_mean
 
 REPOSITORY = "sagemaker-tritonserver"
 DEFAULT_VERSION = "24.09"
@@ -66,16 +66,14 @@ def _domain(region: str) -> str:
 def image_from_table(region: str, version: str = DEFAULT_VERSION) -> TritonImage:
     """Resolve from the embedded table; an unknown region or version is an InputError with a suggestion."""
     if version not in KNOWN_VERSIONS:
-        close = difflib.get_close_matches(version, KNOWN_VERSIONS, n=1)
-        tip = f"; did you mean '{close[0]}'?" if close else ""
+        tip = did_you_mean(version, KNOWN_VERSIONS, cutoff=0.6)
         raise InputError(
             f"no SageMaker Triton image version '{version}' in the table{tip}",
             hint=f"use one of {', '.join(KNOWN_VERSIONS)}, or pass --image URI",
         )
     account = REGISTRY_ACCOUNTS.get(region)
     if account is None:
-        close = difflib.get_close_matches(region, sorted(REGISTRY_ACCOUNTS), n=1)
-        tip = f"; did you mean '{close[0]}'?" if close else ""
+        tip = did_you_mean(region, sorted(REGISTRY_ACCOUNTS), cutoff=0.6)
         raise InputError(
             f"no SageMaker Triton image is known for region '{region}'{tip}",
             hint="pass the image explicitly with --image URI",

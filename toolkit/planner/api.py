@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.artifacts.plan import Baselines, Candidate, PlanFile
+from toolkit.artifacts.plan import Baselines, Candidate, PlanFile, Sensitivity
 from toolkit.errors import InfeasibleError
 from toolkit.planner import costs as C
 from toolkit.planner.assemble import InstanceOutcome, cost_band, instance_candidate, low_capacity_violations, serverless_candidate, why_lost
@@ -150,13 +150,9 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     elif ledger.configs[ranked[0]].kind == "instance":
         out = outcomes[ranked[0]]
         v_low, low = low_capacity_violations(out, index, mf)
-        chosen.sensitivity = {"capacity_rps_per_instance": round(low, 3), "violation_minutes": round(v_low, 1),
-                              "meets_sla": bool(sla.allows(v_low)),
-                              "note": "same policy and target value, capacity at the low end of its uncertainty band"}
-        band = cost_band(out, index, mf, peak, m0, allowance)
-        if band:
-            chosen.sensitivity["cost_band"] = band | {
-                "note": "the cheapest policy that meets the SLA on this configuration, re-searched with capacity at each end of its band"}
+        chosen.sensitivity = Sensitivity(capacity=round(low, 3), violation_minutes=round(v_low, 1), meets_sla=bool(sla.allows(v_low)),
+                                         note="same policy and target value, capacity at the low end of its uncertainty band",
+                                         cost_band=cost_band(out, index, mf, peak, m0, allowance))
 
     stage("baselines")
     baselines = Baselines(static_peak=static_peak(cset, index, m0, peak), single_gpu_default=None)
@@ -166,7 +162,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
 
     stage("explain")
     plan = PlanFile(
-        spec_sha256=loaded.sha256, name=spec.name, sla=spec.sla.model_dump(mode="json"),
+        spec_sha256=loaded.sha256, name=spec.name, sla=sla,
         traffic=_traffic_summary(spec, rps, periodic, autocorr), tags=dict(spec.tags),
         feasible=chosen is not None, chosen=chosen, runners_up=runners, nearest_misses=misses, baselines=baselines,
         strategy=stats.strategy, search=stats.as_dict() | {"configurations": len(ledger.configs), "groups": len(cset.groups),

@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from toolkit.artifacts.plan import Autoscaling, Candidate, CostItem, ScheduledAction, Serverless, Simulation
+from toolkit.artifacts.plan import Autoscaling, BandEnd, Candidate, CostBand, CostItem, ScheduledAction, Serverless, Simulation
 from toolkit.planner import costs as C
 from toolkit.planner.grid import Policy
 from toolkit.planner.schedule import actions, clock, cron
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
-from toolkit.sla import allows
+from toolkit.sla import Rate, allows
 
 
 
@@ -44,6 +44,11 @@ def cost_items(price_model, instance_hours: float) -> list[CostItem]:
         out.append(CostItem(resource=line.resource, component=line.component, usage_quantity=round(line.usage_per_month, 6), unit=line.unit,
                             unit_price_usd=line.unit_price, cost_usd=round(line.cost, 6), price=_ref(line.quote, line.sku)))
     return out
+
+
+def _capacity(group) -> Rate:
+    """The group's capacity per instance, in its family's unit, as plan.json states it."""
+    return Rate(value=round(group.cap, 3), unit=group.unit, per="instance")
 
 
 def _per_million(cost: float, requests_month: float) -> float:
@@ -81,17 +86,17 @@ def instance_candidate(out: InstanceOutcome, index: TraceIndex, month_factor: fl
         sched = [ScheduledAction(name=f"min-{f}-at-{clock(m)}-utc", schedule=cron(m), min_capacity=f, max_capacity=pol.max_capacity)
                  for m, f in actions(out.schedule)]
     auto = Autoscaling(
-        min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=g.plat.scaling_metric, target_value=round(pol.target_value, 3),
+        min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=g.plat.scaling_metric, target_value=round(pol.target_value / g.per_request, 3),
         safety_factor=pol.safety_factor, scale_in_cooldown_s=dyn.scale_in_cooldown_s, scale_out_cooldown_s=dyn.scale_out_cooldown_s,
         scheduled=sched,
     )
     est = g.capacity
     return Candidate(
         variant=g.variant.name, platform=g.platform, region=opt.region, instance_type=g.instance.name, spot=opt.spot,
-        capacity_rps_per_instance=round(g.cap, 3), capacity_provenance=est.provenance, autoscaling=auto,
+        capacity=_capacity(g), capacity_provenance=est.provenance, autoscaling=auto,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
         cost_items=cost_items(opt.price, hours), simulation=sim, feasible=feasible, why_not=why,
-        capacity_band_rps=[round(est.low_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3), round(est.high_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3)],
+        capacity_band=[round(est.low_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3), round(est.high_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3)],
     )
 
 
@@ -106,7 +111,7 @@ def low_capacity_violations(out: InstanceOutcome, index: TraceIndex, month_facto
 
 
 def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak_rps: float, min_instances: int,
-              allowance: float) -> dict | None:
+              allowance: float) -> CostBand | None:
     """What the chosen configuration would cost if its capacity were at either end of its uncertainty band: for each
     end, the cheapest policy of the grid (re-searched at that capacity) whose violation minutes stay within the
     allowance. Turns "capacity ±x%" into a dollar range. None when the capacity was measured (no band)."""
@@ -127,14 +132,14 @@ def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak
         viol, _ = measure_events(index, lanes, log, ids)
         ok = allows(viol * month_factor, allowance)
         if not ok.any():
-            band[end] = {"capacity_rps_per_instance": round(cap, 3), "monthly_cost_usd": None, "meets_sla": False}
+            band[end] = BandEnd(capacity=round(cap, 3), monthly_cost_usd=None, meets_sla=False)
             continue
         best = int(np.argmin(np.where(ok, log.billed_minutes, np.iinfo(np.int64).max)))
         pol = space.policy(best)
-        band[end] = {"capacity_rps_per_instance": round(cap, 3), "meets_sla": True,
-                     "monthly_cost_usd": round(out.option.price.monthly(int(log.billed_minutes[best]) / 60 * month_factor), 2),
-                     "min_capacity": pol.min_capacity, "max_capacity": pol.max_capacity, "safety_factor": pol.safety_factor}
-    return band
+        band[end] = BandEnd(capacity=round(cap, 3), meets_sla=True,
+                            monthly_cost_usd=round(out.option.price.monthly(int(log.billed_minutes[best]) / 60 * month_factor), 2),
+                            min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, safety_factor=pol.safety_factor)
+    return CostBand(**band, note="the cheapest policy that meets the SLA on this configuration, re-searched with capacity at each end of its band")
 
 
 def serverless_candidate(s, index: TraceIndex, month_factor: float, requests_month: float, *, feasible: bool = True, why: str | None = None) -> Candidate:
@@ -148,7 +153,7 @@ def serverless_candidate(s, index: TraceIndex, month_factor: float, requests_mon
     return Candidate(
         variant=s.variant.name, platform=s.platform, region=s.region,
         serverless=Serverless(memory_mb=s.estimate.memory_mb, max_concurrency=sim.max_concurrency),
-        capacity_rps_per_instance=None, capacity_provenance=s.estimate.provenance,
+        capacity=None, capacity_provenance=s.estimate.provenance,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
         cost_items=cost_items(s.price, 0.0),
         simulation=Simulation(
@@ -258,7 +263,7 @@ def static_candidate(group, option, n_inst: int, index: TraceIndex, requests_mon
     est = group.capacity
     return Candidate(
         variant=group.variant.name, platform=group.platform, region=option.region, instance_type=group.instance.name, spot=option.spot,
-        capacity_rps_per_instance=round(group.cap, 3), capacity_provenance=est.provenance, autoscaling=None,
+        capacity=_capacity(group), capacity_provenance=est.provenance, autoscaling=None,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
         cost_items=cost_items(option.price, hours),
         simulation=Simulation(minutes=index.n, violation_minutes=0.0, peak_instances=n_inst, mean_instances=float(n_inst),
@@ -266,5 +271,5 @@ def static_candidate(group, option, n_inst: int, index: TraceIndex, requests_mon
                               hourly_instances=[float(n_inst)] * h,
                               hourly_cost_usd=[round(n_inst * option.price.unit_usd_per_instance_hour + fixed_per_hour, 6)] * h,
                               billed_instance_hours=hours),
-        why_not=f"static: {n_inst} instances around the clock, enough for the peak minute ({index.d.max():.1f} req/s) at {group.cap:.1f} req/s each",
+        why_not=f"static: {n_inst} instances around the clock, enough for the peak minute ({index.d.max():.1f} {group.unit}) at {group.cap:.1f} {group.unit} each",
     )

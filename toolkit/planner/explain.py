@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from toolkit.artifacts.plan import ExcludedGroup
 from toolkit.planner import costs as C
 from toolkit.planner import serverless as SL
 from toolkit.planner.dynamics import kubernetes_dynamics, sagemaker_dynamics
@@ -64,25 +65,26 @@ def estimates(plan, cset) -> list[str]:
         out.append("No configuration was feasible; the nearest misses' figures carry the same estimates as candidates would.")
         return out
     prov = c.capacity_provenance
+    unit = c.capacity.unit if c.capacity else "req/s"
     if prov is not None and prov.source == "measured":
-        out.append(f"Capacity per instance {c.capacity_rps_per_instance or 0:g} req/s: measured ({prov.where}).")
+        out.append(f"Capacity per instance {c.capacity.value if c.capacity else 0:g} {unit}: measured ({prov.where}).")
     elif prov is not None:
-        what = "Capacity per instance" if c.capacity_rps_per_instance is not None else "Serverless latency and service time"
-        band = f" (band {c.capacity_band_rps[0]:g}-{c.capacity_band_rps[1]:g} req/s)" if c.capacity_band_rps else ""
-        val = f" {c.capacity_rps_per_instance:g} req/s" if c.capacity_rps_per_instance is not None else ""
+        what = "Capacity per instance" if c.capacity is not None else "Serverless latency and service time"
+        band = f" (band {c.capacity_band[0]:g}-{c.capacity_band[1]:g} {unit})" if c.capacity_band else ""
+        val = f" {c.capacity.value:g} {unit}" if c.capacity is not None else ""
         out.append(f"{what}{val}: estimated by {prov.model}, +/-{prov.uncertainty:.0%}{band}.")
-    if c.sensitivity:
-        s = c.sensitivity
-        verdict = "still meets" if s["meets_sla"] else "would miss"
-        out.append(f"At the low end of that band ({s['capacity_rps_per_instance']:g} req/s) the same policy gives "
-                   f"{s['violation_minutes']:g} violation minutes a month: it {verdict} the allowance of "
-                   f"{plan.sla['max_violation_minutes_per_month']:g}.")
+    s = c.sensitivity
+    if s is not None and s.capacity is not None and s.violation_minutes is not None:
+        verdict = "still meets" if s.meets_sla else "would miss"
+        out.append(f"At the low end of that band ({s.capacity:g} {unit}) the same policy gives "
+                   f"{s.violation_minutes:g} violation minutes a month: it {verdict} the allowance of "
+                   f"{plan.sla.max_violation_minutes_per_month:g}.")
         ends = c.cost_band_ends()
         if ends:
             lo, hi = ends
             out.append(f"Re-searching the policy at each end of the band, the cheapest one that meets the SLA costs "
-                       f"${lo['monthly_cost_usd']:,.2f} (at {lo['capacity_rps_per_instance']:g} req/s, max {lo['max_capacity']} instances) to "
-                       f"${hi['monthly_cost_usd']:,.2f} (at {hi['capacity_rps_per_instance']:g} req/s, max {hi['max_capacity']} instances) a month.")
+                       f"${lo.monthly_cost_usd:,.2f} (at {lo.capacity:g} {unit}, max {lo.max_capacity} instances) to "
+                       f"${hi.monthly_cost_usd:,.2f} (at {hi.capacity:g} {unit}, max {hi.max_capacity} instances) a month.")
     out.append("Violation minutes, instance counts and instance-hours: simulated (a model of target tracking, see assumptions), "
                "exact for the traffic given; real traffic differs.")
     est_items = sorted({i.price.sku for i in c.cost_items if i.price is not None and i.price.source.startswith("estimate")})
@@ -101,14 +103,14 @@ def estimates(plan, cset) -> list[str]:
     return out
 
 
-def excluded_summary(excluded, limit: int = 40) -> list[dict]:
+def excluded_summary(excluded, limit: int = 40) -> list[ExcludedGroup]:
     """Exclusions grouped by variant, platform and kind of reason, with a count and an example."""
     groups: dict[tuple, list] = defaultdict(list)
     for x in excluded:
         groups[(x.variant, x.platform, x.kind)].append(x)
     out = []
     for (variant, platform, kind), xs in sorted(groups.items()):
-        out.append({"variant": variant, "platform": platform, "kind": kind, "count": len(xs),
-                    "example": f"{xs[0].instance_type}: {xs[0].reason}",
-                    "instance_types": sorted({x.instance_type for x in xs if x.instance_type})[:12]})
+        out.append(ExcludedGroup(variant=variant, platform=platform, kind=kind, count=len(xs),
+                                 example=f"{xs[0].instance_type}: {xs[0].reason}",
+                                 instance_types=sorted({x.instance_type for x in xs if x.instance_type})[:12]))
     return out[:limit]

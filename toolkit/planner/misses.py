@@ -10,6 +10,7 @@ from toolkit.planner import costs as C
 from toolkit.planner.assemble import InstanceOutcome, instance_candidate, latency_miss, miss_reason, serverless_candidate, short_name
 from toolkit.planner.grid import G
 from toolkit.platforms import platform_for
+from toolkit.sla import Rate
 
 
 def nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, spec) -> list[Candidate]:
@@ -56,7 +57,7 @@ def nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, s
             cost = x.min_monthly_usd or 0.0
             out.append(Candidate(variant=x.variant, platform=x.platform, region=x.region or spec.targets.regions[0],
                                  instance_type=x.instance_type if platform_for(x.platform).instance_based else None,
-                                 capacity_rps_per_instance=0.0, monthly_cost_usd=round(cost, 6),
+                                 capacity=Rate(value=0.0, unit=cset.family.capacity_unit, per="instance"), monthly_cost_usd=round(cost, 6),
                                  cost_per_million_requests_usd=round(cost / (cset.requests_per_month / 1e6), 6) if cset.requests_per_month else 0.0,
                                  simulation=Simulation(minutes=index.n, violation_minutes=float(C.MONTH_MINUTES), peak_instances=0,
                                                        mean_instances=0.0, utilisation=0.0),
@@ -73,7 +74,7 @@ def infeasible_error(plan: PlanFile, out_path: str | None = None) -> InfeasibleE
             f"no configuration meets the SLA and budget; nearest miss: {short_name(first)}: {first.why_not}",
             hint=f"relax what the nearest misses name{where}, or allow more platforms, regions or instance types",
         )
-    reasons = [f"{x['variant']} on {x['platform']} ({x['count']}): {x['example']}" for x in plan.excluded[:3]]
+    reasons = [f"{x.variant} on {x.platform} ({x.count}): {x.example}" for x in plan.excluded[:3]]
     notes = [a[len("Note: "):] for a in plan.assumptions if a.startswith("Note: ")][:3]
     return InfeasibleError(
         "no configuration meets the SLA and budget: no candidate could run at all",

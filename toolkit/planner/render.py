@@ -10,7 +10,7 @@ def _config(c) -> str:
         return f"{c.variant} · serverless {c.serverless.memory_mb} MB, max concurrency {c.serverless.max_concurrency}"
     a = c.autoscaling
     plat = {"sagemaker-realtime": "sagemaker", "kubernetes": "k8s"}.get(c.platform, c.platform)
-    if c.capacity_rps_per_instance == 0:
+    if c.capacity is not None and c.capacity.value == 0:
         return f"{c.variant} · {plat} {c.instance_type or ''} (cannot meet the latency)"
     scale = f"{a.min_capacity}-{a.max_capacity}" if a and a.min_capacity != a.max_capacity else str(a.min_capacity if a else c.simulation.peak_instances)
     sched = f" +{len(a.scheduled)} sched" if a and a.scheduled else ""
@@ -73,7 +73,7 @@ def table_text(plan, width: int = 56) -> list[str]:
                 line += f"  plan saves {r['savings']:.0%}" if r["savings"] >= 0 else f"  plan costs {-r['savings']:.0%} more"
             lines.append(line)
     lines.append("")
-    lines.append(f"viol = SLA violation minutes per 30-day month (allowance {plan.sla['max_violation_minutes_per_month']:g}); "
+    lines.append(f"viol = SLA violation minutes per 30-day month (allowance {plan.sla.max_violation_minutes_per_month:g}); "
                  "util = mean demand / in-service capacity at the SLA rate")
     for r in rows:
         if r["why"]:
@@ -97,27 +97,27 @@ def explain_text(plan) -> list[str]:
     for p in plan.prices:
         stale = "  STALE" if p.age_days > 30 else ""
         out.append(f"  - {p.sku}: ${p.usd:g}/{p.unit} ({p.confidence}) from {p.source}, as of {p.as_of}, {p.age_days:.0f} days old{stale}")
-    s = plan.scheduling or {}
+    s = plan.scheduling
     out += ["", "Scheduled scaling:"]
-    if s.get("compared"):
-        for r in s.get("results", []):
-            if "scheduled_usd" in r:
-                verdict = "adopted" if r["adopted"] else "not cheaper"
-                out.append(f"  - {r['configuration']}: target tracking ${r['target_tracking_usd']:,.2f} vs scheduled floors "
-                           f"${r['scheduled_usd']:,.2f} ({r['scheduled_violation_minutes']:g} violation min): {verdict}")
+    if s is not None and s.compared:
+        for r in s.results:
+            if r.scheduled_usd is not None:
+                verdict = "adopted" if r.adopted else "not cheaper"
+                out.append(f"  - {r.configuration}: target tracking ${r.target_tracking_usd:,.2f} vs scheduled floors "
+                           f"${r.scheduled_usd:,.2f} ({r.scheduled_violation_minutes or 0:g} violation min): {verdict}")
             else:
-                out.append(f"  - {r['configuration']}: no scheduled policy met the SLA")
+                out.append(f"  - {r.configuration}: no scheduled policy met the SLA")
     else:
-        out.append(f"  - not compared: {s.get('reason', 'n/a')}")
+        out.append(f"  - not compared: {(s.reason if s else None) or 'n/a'}")
     st = plan.search
-    if st:
-        out += ["", f"Search ({st.get('strategy')}): {st.get('lanes_total', 0):,} candidate x policy lanes, "
-                    f"{st.get('lanes_simulated', 0):,} simulated, {st.get('lanes_pruned', 0):,} pruned by lower bound, "
-                    f"{st.get('seconds', 0):.2f} s"]
+    if st.strategy is not None or st.lanes_total is not None:
+        out += ["", f"Search ({st.strategy}): {st.lanes_total or 0:,} candidate x policy lanes, "
+                    f"{st.lanes_simulated or 0:,} simulated, {st.lanes_pruned or 0:,} pruned by lower bound, "
+                    f"{st.seconds or 0:.2f} s"]
     out += ["", "Assumptions:"]
     out += [f"  - {a}" for a in plan.assumptions]
     if plan.excluded:
         out += ["", "Excluded candidates (by variant, platform and reason):"]
         for x in plan.excluded:
-            out.append(f"  - {x['variant']} on {x['platform']}: {x['count']} ({x['kind']}), e.g. {x['example']}")
+            out.append(f"  - {x.variant} on {x.platform}: {x.count} ({x.kind}), e.g. {x.example}")
     return out

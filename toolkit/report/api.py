@@ -19,7 +19,7 @@ FILE_NAMES = {"md": "report.md", "csv": "report.csv", "html": "report.html", "js
 
 def parse_formats(text: str | list[str]) -> list[str]:
     """``"md,csv"`` -> ``["md", "csv"]``; unknown names raise InputError with a suggestion."""
-    import difflib
+    from toolkit.suggest import closest
 
     items = text if isinstance(text, list) else [t.strip().lower() for t in text.split(",")]
     out: list[str] = []
@@ -29,8 +29,8 @@ def parse_formats(text: str | list[str]) -> list[str]:
         if item == "markdown":
             item = "md"
         if item not in FORMATS:
-            close = difflib.get_close_matches(item, FORMATS, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            close = closest(item, FORMATS, cutoff=0.6)
+            hint = f"did you mean '{close}'? " if close else ""
             raise InputError(f"unknown report format '{item}'", hint=f"{hint}choose from {', '.join(FORMATS)} (comma-separated)")
         if item not in out:
             out.append(item)

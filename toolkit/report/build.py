@@ -54,15 +54,15 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
         period_end=(start + timedelta(days=MONTH_DAYS)).isoformat(),
         configuration=describe_candidate(chosen),
         monthly_cost_cents=total_cents,
-        cost_range_cents=[to_cents(e["monthly_cost_usd"]) for e in ends] if ends else None,
+        cost_range_cents=[to_cents(e.monthly_cost_usd) for e in ends] if ends else None,
         cost_per_million_requests_usd=chosen.cost_per_million_requests_usd,
         lines=lines,
         by_resource=_shares(lines, total_cents, lambda l: l.resource),
         by_component=_shares(lines, total_cents, lambda l: l.component),
         hourly=_hourly(chosen),
         baselines=_baselines(plan, chosen, total_cents),
-        sla=dict(plan.sla),
-        traffic=dict(plan.traffic),
+        sla=plan.sla,
+        traffic=plan.traffic,
         savings_plan=savings_plan_view(chosen, lines, _all_prices(plan), total_cents),
         prices=prices,
         figures=figures,
@@ -149,8 +149,8 @@ def describe_candidate(c: Candidate) -> dict[str, str]:
         out["Autoscaling"] = f"{a.min_capacity}–{a.max_capacity} instances, target {a.target_value:g} {a.metric} (safety factor {a.safety_factor:g})"
         if a.scheduled:
             out["Scheduled actions"] = "; ".join(f"{s.name}: {s.schedule} → {s.min_capacity}–{s.max_capacity}" for s in a.scheduled)
-    if c.capacity_rps_per_instance is not None:
-        out["Capacity per instance"] = f"{c.capacity_rps_per_instance:g} req/s at the SLA percentile"
+    if c.capacity is not None:
+        out["Capacity per instance"] = f"{c.capacity.value:g} {c.capacity.unit} at the SLA percentile"
     return out
 
 
@@ -190,8 +190,7 @@ def _mean(xs: list[float]) -> float:
 
 
 def _baselines(plan: PlanFile, chosen: Candidate, total_cents: int) -> list[BaselineRow]:
-    allowance = plan.sla.get("max_violation_minutes_per_month")
-    meets = lambda v: None if allowance is None else bool(v <= float(allowance))  # noqa: E731
+    meets = lambda v: bool(plan.sla.allows(v))  # noqa: E731
     rows = [
         BaselineRow(
             key="plan", label="This plan", description="The cheapest configuration found that meets the SLA.", available=True,
@@ -257,14 +256,15 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
     sim = c.simulation
     prov = c.capacity_provenance
     out: list[Figure] = []
-    if c.capacity_rps_per_instance is not None:
+    if c.capacity is not None:
+        value = f"{c.capacity.value:g} {c.capacity.unit}"
         if prov is None:
-            out.append(Figure(figure="Capacity per instance", value=f"{c.capacity_rps_per_instance:g} req/s", provenance="estimated",
+            out.append(Figure(figure="Capacity per instance", value=value, provenance="estimated",
                               detail="the plan does not say how it was obtained; treat it as an estimate"))
         elif prov.source == "measured":
-            out.append(Figure(figure="Capacity per instance", value=f"{c.capacity_rps_per_instance:g} req/s", provenance="measured", detail=f"measured on {prov.where}"))
+            out.append(Figure(figure="Capacity per instance", value=value, provenance="measured", detail=f"measured on {prov.where}"))
         else:
-            out.append(Figure(figure="Capacity per instance", value=f"{c.capacity_rps_per_instance:g} req/s", provenance="estimated",
+            out.append(Figure(figure="Capacity per instance", value=value, provenance="estimated",
                               detail=f"{prov.model}, ±{prov.uncertainty * 100:.0f}%"))
     band = ""
     ends = c.cost_band_ends()
@@ -272,9 +272,10 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
         band = f"; instance-hours scale roughly with 1/capacity, so the instance cost carries about the capacity band (±{prov.uncertainty * 100:.0f}%)"
         if ends:
             lo, hi = ends
-            band = (f"; with capacity at the ends of its band ({hi['capacity_rps_per_instance']:g}–{lo['capacity_rps_per_instance']:g} req/s per "
+            unit = c.capacity.unit if c.capacity else "req/s"
+            band = (f"; with capacity at the ends of its band ({hi.capacity:g}–{lo.capacity:g} {unit} per "
                     f"instance, ±{prov.uncertainty * 100:.0f}%), the cheapest autoscaling policy that meets the SLA on this configuration "
-                    f"would cost {fmt_usd(to_cents(lo['monthly_cost_usd']))}–{fmt_usd(to_cents(hi['monthly_cost_usd']))} a month")
+                    f"would cost {fmt_usd(to_cents(lo.monthly_cost_usd))}–{fmt_usd(to_cents(hi.monthly_cost_usd))} a month")
     out.append(Figure(figure="Monthly cost", value=fmt_usd(to_cents(c.monthly_cost_usd)), provenance="estimated",
                       detail=f"list prices × usage from a minute-by-minute simulation over {sim.minutes:,} minutes of traffic, scaled to 30 days{band}"))
     out.append(Figure(figure="Cost per 1M requests", value=fmt_per_million(c.cost_per_million_requests_usd), provenance="estimated",
@@ -287,7 +288,7 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
     if sim.cold_starts:
         out.append(Figure(figure="Cold starts", value=f"{sim.cold_starts:,} per month", provenance="estimated",
                           detail="requests that found no warm capacity in the simulation"))
-    kind = str(plan.traffic.get("kind", ""))
+    kind = plan.traffic.kind
     out.append(Figure(figure="Traffic", value=kind or "see the traffic table", provenance="input" if kind == "trace" else "estimated",
                       detail="a recorded trace" if kind == "trace" else "a modelled pattern from the spec: an assumption about future demand"))
     out.append(Figure(figure="Prices", value=f"{len(_all_prices(plan))} list prices", provenance="list price",
@@ -310,7 +311,7 @@ def _warnings(plan: PlanFile, c: Candidate, prices: list[PriceRow]) -> list[str]
         out.append(f"Low-confidence prices (credible sources disagree): {', '.join(low)}.")
     if not plan.feasible or not c.feasible:
         out.append("The plan is marked infeasible: the configuration shown misses a constraint" + (f" ({c.why_not})." if c.why_not else "."))
-    allowance = plan.sla.get("max_violation_minutes_per_month")
-    if allowance is not None and c.simulation.violation_minutes > float(allowance):
-        out.append(f"Simulated SLA-violation minutes ({c.simulation.violation_minutes:g}/month) exceed the allowance ({float(allowance):g}).")
+    allowance = plan.sla.max_violation_minutes_per_month
+    if not plan.sla.allows(c.simulation.violation_minutes):
+        out.append(f"Simulated SLA-violation minutes ({c.simulation.violation_minutes:g}/month) exceed the allowance ({allowance:g}).")
     return out

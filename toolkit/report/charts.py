@@ -110,7 +110,7 @@ def baselines_chart(report: CostReport) -> str | None:
     ax.set_axisbelow(True)
     bars = ax.barh(labels, values, color=colors, height=0.58)
     top = max(values) or 1.0
-    allowance = report.sla.get("max_violation_minutes_per_month")
+    allowance = report.sla.max_violation_minutes_per_month
     for bar, b in zip(bars, rows[::-1]):
         text = f"${b.monthly_cost_cents / 100:,.2f}/month · {b.violation_minutes:g} SLA-violation min"
         bad = allowance is not None and b.violation_minutes is not None and b.violation_minutes > float(allowance)

@@ -118,18 +118,17 @@ def _kpis(r: CostReport) -> str:
     if r.cost_range_cents:
         sub += f"; {fmt_usd(r.cost_range_cents[0])}–{fmt_usd(r.cost_range_cents[1])} with capacity at either end of its estimate"
     cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), sub)]
-    req = r.traffic.get("requests_per_month")
+    req = r.traffic.requests_per_month
     cards.append(("", "Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd),
-                  f"{req / 1e6:,.1f}M requests a month" if isinstance(req, (int, float)) else "estimated"))
+                  f"{req / 1e6:,.1f}M requests a month" if req is not None else "estimated"))
     static = next((b for b in r.baselines if b.key == "static_peak" and b.available), None)
     if static is not None:
         cards.append(("", "Saving vs static peak", fmt_usd(static.savings_cents or 0), f"{fmt_pct(static.savings_fraction)} of {fmt_usd(static.monthly_cost_cents or 0)}"))
     else:
         cards.append(("", "Saving vs static peak", "n/a", "no static-peak baseline in the plan"))
     plan = r.baselines[0]
-    allowance = r.sla.get("max_violation_minutes_per_month")
-    cards.append(("", "SLA-violation minutes", f"{plan.violation_minutes:g}",
-                  f"per month (estimated){'; allowed ' + format(float(allowance), 'g') if allowance is not None else ''}"))
+    allowance = r.sla.max_violation_minutes_per_month
+    cards.append(("", "SLA-violation minutes", f"{plan.violation_minutes:g}", f"per month (estimated); allowed {allowance:g}"))
     return '<div class="kpis">' + "".join(
         f'<div class="kpi {c}"><div class="label">{_e(label)}</div><div class="value">{_e(v)}</div><div class="note">{_e(n)}</div></div>'
         for c, label, v, n in cards) + "</div>"

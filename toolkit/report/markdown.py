@@ -38,15 +38,15 @@ def headline_rows(r: CostReport) -> list[list[str]]:
     if r.cost_range_cents:
         rows.append(["Monthly cost with capacity at either end of its estimate", f"{fmt_usd(r.cost_range_cents[0])}–{fmt_usd(r.cost_range_cents[1])}"])
     rows.append(["Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd)])
-    requests = r.traffic.get("requests_per_month")
-    if isinstance(requests, (int, float)):
+    requests = r.traffic.requests_per_month
+    if requests is not None:
         rows.append(["Requests per month", f"{requests:,.0f}"])
     for b in r.baselines[1:]:
         if b.available and b.savings_cents is not None:
             rows.append([f"Saving vs {b.label}", f"{fmt_usd(b.savings_cents)} a month ({fmt_pct(b.savings_fraction)})"])
     plan = r.baselines[0]
-    allowance = r.sla.get("max_violation_minutes_per_month")
-    rows.append(["SLA-violation minutes", f"{plan.violation_minutes:g} a month" + (f" (allowed: {float(allowance):g})" if allowance is not None else "")])
+    allowance = r.sla.max_violation_minutes_per_month
+    rows.append(["SLA-violation minutes", f"{plan.violation_minutes:g} a month (allowed: {allowance:g})"])
     return rows
 
 

@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from toolkit.artifacts.plan import Traffic
 from toolkit.report.money import cents_to_usd
+from toolkit.sla import SLA
 
 STALE_PRICE_DAYS = 30
 CURRENCY = "USD"
@@ -126,7 +128,7 @@ class CostReport(_Data):
     """Everything a cost report says, format-neutral."""
 
     kind: Literal["cost-report"] = "cost-report"
-    report_version: int = 1
+    report_version: int = Field(default=2, description="2: sla and traffic are the plan's typed sections (toolkit.sla.SLA, Traffic).")
     generated_at: str
     plan_name: str
     plan_created_at: str
@@ -146,8 +148,8 @@ class CostReport(_Data):
     by_component: list[Share]
     hourly: Hourly
     baselines: list[BaselineRow]
-    sla: dict
-    traffic: dict
+    sla: SLA
+    traffic: Traffic
     savings_plan: SavingsPlan
     prices: list[PriceRow]
     figures: list[Figure]

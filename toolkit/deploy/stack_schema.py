@@ -1,0 +1,165 @@
+"""The Pulumi stack file's schema: one set of pydantic models for the writer and the reader.
+
+``leanserve deploy --emit`` renders a :class:`StackConfig` into ``Pulumi.<stack>.yaml``
+(:mod:`toolkit.deploy.stack_config`); the Pulumi program in ``infra/`` reads the same keys back with
+:func:`parse_settings` into a :class:`StackSettings` and hands its sections to its components. Keys
+live in the ``leanserve`` namespace with camelCase names (``leanserve:autoscaling`` …); AWS's region
+is AWS's own ``aws:region``.
+
+    settings = parse_settings({"name": "minilm", "platform": "kubernetes", ...})   # keys without the namespace
+    settings.autoscaling.min_capacity
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from toolkit.errors import InputError
+
+NAMESPACE = "leanserve"
+VARIANT_NAME = "AllTraffic"
+HINT = "write the stack file with `leanserve deploy PLAN --emit DIR` (see docs/deploy.md)"
+
+
+class StackConfigError(InputError):
+    """The stack configuration is missing a key or has a value of the wrong shape."""
+
+
+class _Cfg(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ModelRef(_Cfg):
+    artifact: str | None = None  # model.tar.gz, relative to the Pulumi project folder (SageMaker only)
+    sha256: str
+    triton_model_name: str | None = None
+
+
+class ServerlessCfg(_Cfg):
+    memory_size_in_mb: int
+    max_concurrency: int
+    provisioned_concurrency: int | None = None
+
+
+class EndpointCfg(_Cfg):
+    variant_name: str = VARIANT_NAME
+    instance_type: str | None = None
+    initial_instance_count: int | None = None
+    serverless: ServerlessCfg | None = None
+
+
+class ScheduledCfg(_Cfg):
+    name: str
+    schedule: str
+    min_capacity: int
+    max_capacity: int
+
+
+class AutoscalingCfg(_Cfg):
+    min_capacity: int
+    max_capacity: int
+    metric: str
+    target_value: float
+    scale_in_cooldown_s: int
+    scale_out_cooldown_s: int
+    scheduled: list[ScheduledCfg] = []
+
+
+class AlarmsCfg(_Cfg):
+    latency_percentile: Literal["p50", "p90", "p95", "p99"]
+    latency_threshold_ms: float
+    error_rate_threshold: float
+    period_s: int = 60
+    evaluation_periods: int = 3
+
+
+class DeploymentCfg(_Cfg):
+    traffic_routing: Literal["CANARY", "ALL_AT_ONCE", "LINEAR"]
+    canary_percent: int | None = None
+    wait_interval_s: int = 300
+    termination_wait_s: int = 300
+    maximum_execution_timeout_s: int = 3600
+
+
+class KubernetesCfg(_Cfg):
+    namespace: str
+    node_instance_type: str
+    gpus: int
+    cpu: str
+    memory: str
+    replicas: int
+    hpa_metric: Literal["cpu", "queue-time", "requests"] | None = None
+
+
+#: The sections each platform's stack needs (snake_case field names).
+REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
+    "sagemaker-realtime": ("endpoint_name", "endpoint", "alarms", "deployment"),
+    "sagemaker-serverless": ("endpoint_name", "endpoint", "alarms", "deployment"),
+    "kubernetes": ("kubernetes",),
+}
+
+
+class StackSettings(_Cfg):
+    """The ``leanserve:`` namespace of a stack file: what the Pulumi program in ``infra/`` builds from."""
+
+    name: str
+    platform: Literal["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
+    variant: str
+    spec_sha256: str
+    endpoint_name: str | None = None
+    model: ModelRef
+    image: str
+    endpoint: EndpointCfg | None = None
+    autoscaling: AutoscalingCfg | None = None
+    alarms: AlarmsCfg | None = None
+    deployment: DeploymentCfg | None = None
+    kubernetes: KubernetesCfg | None = None
+    tags: dict[str, str] = {}
+
+    def missing_sections(self) -> list[str]:
+        """The stack-file keys this platform needs that are absent (e.g. ``['kubernetes']``)."""
+        return [to_camel(k) for k in REQUIRED_SECTIONS[self.platform] if getattr(self, k) in (None, "")]
+
+
+class StackConfig(StackSettings):
+    """Everything a stack needs: the settings plus the stack's name and AWS region (written as ``aws:region``)."""
+
+    stack: str
+    region: str | None = None
+
+    def pulumi_config(self) -> dict[str, object]:
+        """``{"aws:region": ..., "leanserve:<key>": ...}`` in the stack file's order."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"stack", "region"})
+        out: dict[str, object] = {}
+        if self.region and self.platform != "kubernetes":
+            out["aws:region"] = self.region
+        out.update({f"{NAMESPACE}:{key}": value for key, value in data.items()})
+        return out
+
+
+def parse_settings(values: Mapping[str, Any], source: str = "stack config") -> StackSettings:
+    """Settings from ``{"name": ..., "autoscaling": {...}, ...}`` (keys without the namespace; None means absent).
+
+    Raises :class:`StackConfigError` with a one-line message naming the key."""
+    from toolkit.validation import describe_validation_error
+
+    if not isinstance(values, Mapping):
+        raise StackConfigError(f"{source} must be a mapping, not {type(values).__name__}", hint=HINT)
+    data = {k: v for k, v in values.items() if v is not None}
+    try:
+        settings = StackSettings.model_validate(data)
+    except ValidationError as exc:
+        missing = [e["loc"] for e in exc.errors() if e["type"] == "missing"]
+        if missing and not any(e["type"] == "extra_forbidden" for e in exc.errors()):
+            keys = ", ".join(f"{NAMESPACE}:" + ".".join(str(p) for p in loc) for loc in missing)
+            raise StackConfigError(f"{source} is missing {keys}", hint=HINT) from None
+        msg, hint = describe_validation_error(exc, StackSettings, source)
+        raise StackConfigError(msg, hint=hint.replace("`leanserve spec schema`", "docs/deploy.md")) from None
+    missing_keys = settings.missing_sections()
+    if missing_keys:
+        keys = ", ".join(f"{NAMESPACE}:{k}" for k in missing_keys)
+        raise StackConfigError(f"{source}: {keys} {'is' if len(missing_keys) == 1 else 'are'} required for the {settings.platform} platform", hint=HINT)
+    return settings
