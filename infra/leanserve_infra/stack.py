@@ -44,8 +44,11 @@ def _kubernetes(s: StackSettings) -> None:
 
 def program(settings: StackSettings | None = None) -> None:
     """Build the stack described by ``settings`` (default: the running stack's configuration)."""
+    from toolkit.platforms import platform_for
+
     s = settings or load()
-    if s.platform == "kubernetes":
-        _kubernetes(s)
-    else:
-        _sagemaker(s)
+    PROGRAMS[platform_for(s.platform).infra_program](s)
+
+
+#: the component program each platform's ``infra_program`` names
+PROGRAMS = {"sagemaker": _sagemaker, "kubernetes": _kubernetes}

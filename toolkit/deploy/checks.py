@@ -14,11 +14,6 @@ from toolkit.errors import InputError, require
 from toolkit.suggest import did_you_mean
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
-KUBERNETES_METRICS = ("cpu", "queue-time", "requests")
-SCALABLE_DIMENSIONS = {
-    "sagemaker-realtime": "sagemaker:variant:DesiredInstanceCount",
-    "sagemaker-serverless": "sagemaker:variant:DesiredProvisionedConcurrency",
-}
 # Which predefined metric belongs to which scalable dimension of a SageMaker variant.
 METRICS_FOR_DIMENSION = {
     "sagemaker:variant:DesiredInstanceCount": ("SageMakerVariantInvocationsPerInstance", "SageMakerVariantConcurrentRequestsPerModelHighResolution"),
@@ -80,11 +75,16 @@ def check_capacity(min_capacity: int, max_capacity: int, where: str = "autoscali
 
 
 def check_metric(metric: str, platform: str, where: str = "autoscaling", dimension: str | None = None) -> None:
-    if platform == "kubernetes":
-        if metric not in KUBERNETES_METRICS and metric != "SageMakerVariantInvocationsPerInstance":
+    """``metric`` must be one ``platform`` scales on: its own list, or Application Auto Scaling's predefined types."""
+    from toolkit.platforms import names, platform_for
+
+    plat = platform_for(platform) if platform in names() else None
+    if plat is not None and plat.scaling_metrics is not None:
+        if metric not in plat.scaling_metrics:
+            shown = [m for m in plat.scaling_metrics if not m.startswith("SageMaker")]
             raise DeployCheckError(
-                f"{where}: unknown Kubernetes scaling metric '{metric}'{_did_you_mean(metric, KUBERNETES_METRICS)}",
-                hint=f"use one of {', '.join(KUBERNETES_METRICS)}",
+                f"{where}: unknown {plat.display_name} scaling metric '{metric}'{_did_you_mean(metric, shown)}",
+                hint=f"use one of {', '.join(shown)}",
             )
         return
     known = autoscaling_metric_types()
@@ -93,7 +93,7 @@ def check_metric(metric: str, platform: str, where: str = "autoscaling", dimensi
             f"{where}: '{metric}' is not an Application Auto Scaling predefined metric{_did_you_mean(metric, known)}",
             hint="SageMaker instance variants scale on SageMakerVariantInvocationsPerInstance",
         )
-    dimension = dimension or SCALABLE_DIMENSIONS.get(platform)
+    dimension = dimension or (plat.scalable_dimension if plat else None)
     allowed = METRICS_FOR_DIMENSION.get(dimension or "", ())
     if allowed and metric not in allowed:
         raise DeployCheckError(f"{where}: metric '{metric}' does not scale {dimension}", hint=f"use {' or '.join(allowed)}")

@@ -9,6 +9,7 @@ from toolkit.artifacts.plan import PlanFile
 from toolkit.deploy.model_artifact import inspect_model_artifact
 from toolkit.deploy.stack_config import EmitResult, build_stack_config, relative_ref, run_checks, write_stack_file
 from toolkit.deploy.triton_images import DEFAULT_VERSION
+from toolkit.platforms import platform_for
 from toolkit.errors import InputError
 
 
@@ -48,17 +49,17 @@ def emit_stack(
     plan = load_artifact(PlanFile, plan_path)
     given = Path(model_path) if model_path else None
     manifest = _package_manifest(given) if given else None
-    kubernetes = plan.chosen is not None and plan.chosen.platform == "kubernetes"
+    in_image = plan.chosen is not None and platform_for(plan.chosen.platform).model_in_image  # no model.tar.gz: the image holds it
     if manifest is not None and plan.chosen is not None and manifest.variant != plan.chosen.variant:
         raise InputError(
             f"{given} was packaged from variant '{manifest.variant}', but the plan chose '{plan.chosen.variant}'",
             hint=f"package the chosen variant (leanserve package VARIANTS_DIR --variant {plan.chosen.variant} --target ...) and pass that",
         )
-    if kubernetes and not model_sha256 and manifest is not None:
+    if in_image and not model_sha256 and manifest is not None:
         onnx = manifest.files.get(ONNX_IN_PACKAGE)  # the image serves this file: name it in the stack
         model_sha256 = onnx.sha256 if onnx else None
-    if model_sha256 and not plan.model_artifact_sha256 and kubernetes:
-        # Kubernetes serves the model from the image: the caller names the packaged model's sha256
+    if model_sha256 and not plan.model_artifact_sha256 and in_image:
+        # the model is served from the image: the caller names the packaged model's sha256
         plan = plan.model_copy(update={"model_artifact_sha256": model_sha256})
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -66,7 +67,7 @@ def emit_stack(
     stack = stack or plan.name
     model = None
     ref = None
-    if plan.chosen is not None and plan.chosen.platform != "kubernetes":
+    if plan.chosen is not None and not in_image:
         candidate = (given / "model.tar.gz" if given.is_dir() else given) if given else default_model_path(plan_path)
         if model_path is None and not candidate.is_file():
             raise InputError(

@@ -16,22 +16,16 @@ from pathlib import Path
 
 from toolkit.artifacts.plan import Candidate, PlanFile
 from toolkit.deploy import checks
-from toolkit.deploy.kubernetes_sizing import pod_size
 from toolkit.deploy.model_artifact import ModelArtifact
 from toolkit.deploy.stack_schema import (
-    AlarmsCfg,
     AutoscalingCfg,
-    DeploymentCfg,
-    EndpointCfg,
-    KubernetesCfg,
-    ModelRef,
     ScheduledCfg,
-    ServerlessCfg,
     StackConfig,
 )
-from toolkit.deploy.triton_images import DEFAULT_VERSION, TritonImage, triton_image
+from toolkit.deploy.triton_images import DEFAULT_VERSION, TritonImage
 from toolkit.errors import InfeasibleError, InputError
 from toolkit.fileio import atomic_write_text
+from toolkit.platforms import platform_for
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -75,8 +69,22 @@ def _autoscaling(c: Candidate) -> AutoscalingCfg | None:
     )
 
 
-def _hpa_metric(metric: str) -> str:
-    return {"SageMakerVariantInvocationsPerInstance": "requests", "cpu": "cpu", "queue-time": "queue-time", "requests": "requests"}[metric]
+@dataclass
+class StackInputs:
+    """What a platform needs to write its stack: the plan, its chosen candidate and the verified artifacts."""
+
+    plan: PlanFile
+    candidate: Candidate
+    stack: str
+    common: dict
+    sha256: str
+    autoscaling: AutoscalingCfg | None
+    image: str | None
+    model: ModelArtifact | None
+    model_ref: str | None
+    triton_version: str
+    triton_model_name: str | None
+    notes: list[str]
 
 
 def build_stack_config(
@@ -102,70 +110,9 @@ def build_stack_config(
     sha = model.sha256 if model else plan.model_artifact_sha256
     if not sha:
         raise InputError("plan.json does not name a model artifact (model_artifact_sha256 is empty)", hint="pass --model PATH to the model.tar.gz the plan was made for")
-    sla = plan.sla
     common = dict(stack=stack, name=plan.name, platform=c.platform, variant=c.variant, spec_sha256=plan.spec_sha256, tags=dict(sorted(plan.tags.items())))
-    autoscaling = _autoscaling(c)
-    resolved: TritonImage | None = None
-
-    if c.platform == "kubernetes":
-        if not image:
-            raise InputError(
-                "a Kubernetes plan needs the Triton image that holds its model repository",
-                hint="build the container context written by `leanserve package`, push it, and pass --image REGISTRY/NAME:TAG",
-            )
-        if not c.instance_type:
-            raise InputError("plan.json: the Kubernetes candidate names no node instance type", hint="re-run `leanserve plan`")
-        size = pod_size(c.instance_type)
-        replicas = autoscaling.min_capacity if autoscaling else sla.min_instances
-        if autoscaling and autoscaling.scheduled:
-            notes.append(f"{len(autoscaling.scheduled)} scheduled action(s) are not applied on Kubernetes (the HPA has no schedules)")
-        cfg = StackConfig(
-            **common,
-            region=c.region,
-            model=ModelRef(sha256=sha),
-            image=image,
-            autoscaling=autoscaling,
-            kubernetes=KubernetesCfg(
-                namespace=plan.name,
-                node_instance_type=size.node_instance_type,
-                gpus=size.gpus,
-                cpu=size.cpu,
-                memory=size.memory,
-                replicas=max(1, replicas),
-                hpa_metric=_hpa_metric(autoscaling.metric) if autoscaling else None,
-            ),
-        )
-        return cfg, None, notes
-
-    if image is None:
-        resolved = triton_image(c.region, triton_version)
-        image = resolved.uri
-    if model is None and model_ref is None:
-        raise InputError("a SageMaker plan needs its model.tar.gz", hint="pass --model PATH (written by `leanserve package --target sagemaker`)")
-    model_cfg = ModelRef(artifact=model_ref, sha256=sha, triton_model_name=(model.triton_model_name if model else triton_model_name) or plan.name)
-    if c.platform == "sagemaker-serverless":
-        if c.serverless is None:
-            raise InputError("plan.json: the serverless candidate has no serverless settings", hint="re-run `leanserve plan`")
-        endpoint = EndpointCfg(serverless=ServerlessCfg(memory_size_in_mb=c.serverless.memory_mb, max_concurrency=c.serverless.max_concurrency, provisioned_concurrency=c.serverless.provisioned_concurrency))
-        deployment = DeploymentCfg(traffic_routing="ALL_AT_ONCE")
-        if autoscaling and not c.serverless.provisioned_concurrency:
-            notes.append("the plan's autoscaling is dropped: a serverless endpoint scales by itself unless it has provisioned concurrency")
-            autoscaling = None
-    else:
-        count = autoscaling.min_capacity if autoscaling else sla.min_instances
-        endpoint = EndpointCfg(instance_type=c.instance_type, initial_instance_count=max(1, count))
-        deployment = DeploymentCfg(traffic_routing="CANARY", canary_percent=10)
-    cfg = StackConfig(
-        **common,
-        region=c.region,
-        endpoint_name=endpoint_name(plan.name, stack),
-        model=model_cfg,
-        image=image,
-        endpoint=endpoint,
-        autoscaling=autoscaling,
-        alarms=AlarmsCfg(latency_percentile=sla.percentile, latency_threshold_ms=sla.latency_ms, error_rate_threshold=sla.max_error_rate),
-        deployment=deployment,
-    )
+    inp = StackInputs(plan, c, stack, common, sha, _autoscaling(c), image, model, model_ref, triton_version, triton_model_name, notes)
+    cfg, resolved = platform_for(c.platform).stack_config(inp)
     return cfg, resolved, notes
 
 
@@ -173,13 +120,7 @@ def run_checks(cfg: StackConfig) -> list[str]:
     """The project's checks of what AWS would reject and moto would not; returns what was checked."""
     done: list[str] = []
     where = f"stack {cfg.stack}"
-    if cfg.platform == "sagemaker-realtime":
-        checks.check_instance_type(cfg.endpoint.instance_type if cfg.endpoint else None, where)
-        done.append(f"instance type {cfg.endpoint.instance_type} is in botocore's ProductionVariantInstanceType list")
-    if cfg.platform == "sagemaker-serverless" and cfg.endpoint and cfg.endpoint.serverless:
-        s = cfg.endpoint.serverless
-        checks.check_serverless(s.memory_size_in_mb, s.max_concurrency, where)
-        done.append(f"serverless memory {s.memory_size_in_mb} MB and concurrency {s.max_concurrency} are allowed")
+    done += platform_for(cfg.platform).check_stack(cfg, where)
     a = cfg.autoscaling
     if a is not None:
         checks.check_capacity(a.min_capacity, a.max_capacity, f"{where} autoscaling", min_allowed=1)
@@ -207,12 +148,7 @@ def render(cfg: StackConfig) -> str:
     """The stack file's text: fixed key order, no timestamps, so a changed plan is a small diff."""
     import yaml
 
-    if cfg.platform == "sagemaker-serverless" and cfg.endpoint and cfg.endpoint.serverless:
-        where = f"SageMaker Serverless ({cfg.endpoint.serverless.memory_size_in_mb} MB) in {cfg.region}"
-    elif cfg.platform == "kubernetes" and cfg.kubernetes:
-        where = f"Kubernetes ({cfg.kubernetes.node_instance_type} nodes)"
-    else:
-        where = f"{cfg.endpoint.instance_type if cfg.endpoint else '?'} in {cfg.region}"
+    where = platform_for(cfg.platform).describe_stack(cfg)
     header = HEADER.format(stack=cfg.stack, name=cfg.name, spec=cfg.spec_sha256[:12], variant=cfg.variant, where=where)
     body = yaml.dump({"config": cfg.pulumi_config()}, Dumper=_stack_dumper(), sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=1000)

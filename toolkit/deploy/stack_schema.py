@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from toolkit.errors import InputError
+from toolkit.platforms import names as platform_names
+from toolkit.platforms import platform_for
 
 NAMESPACE = "leanserve"
 VARIANT_NAME = "AllTraffic"
@@ -94,19 +96,11 @@ class KubernetesCfg(_Cfg):
     hpa_metric: Literal["cpu", "queue-time", "requests"] | None = None
 
 
-#: The sections each platform's stack needs (snake_case field names).
-REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
-    "sagemaker-realtime": ("endpoint_name", "endpoint", "alarms", "deployment"),
-    "sagemaker-serverless": ("endpoint_name", "endpoint", "alarms", "deployment"),
-    "kubernetes": ("kubernetes",),
-}
-
-
 class StackSettings(_Cfg):
     """The ``leanserve:`` namespace of a stack file: what the Pulumi program in ``infra/`` builds from."""
 
     name: str
-    platform: Literal["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
+    platform: Literal[platform_names()]
     variant: str
     spec_sha256: str
     endpoint_name: str | None = None
@@ -121,7 +115,7 @@ class StackSettings(_Cfg):
 
     def missing_sections(self) -> list[str]:
         """The stack-file keys this platform needs that are absent (e.g. ``['kubernetes']``)."""
-        return [to_camel(k) for k in REQUIRED_SECTIONS[self.platform] if getattr(self, k) in (None, "")]
+        return [to_camel(k) for k in platform_for(self.platform).stack_sections if getattr(self, k) in (None, "")]
 
 
 class StackConfig(StackSettings):
@@ -134,7 +128,7 @@ class StackConfig(StackSettings):
         """``{"aws:region": ..., "leanserve:<key>": ...}`` in the stack file's order."""
         data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"stack", "region"})
         out: dict[str, object] = {}
-        if self.region and self.platform != "kubernetes":
+        if self.region and platform_for(self.platform).sets_aws_region:
             out["aws:region"] = self.region
         out.update({f"{NAMESPACE}:{key}": value for key, value in data.items()})
         return out

@@ -3,8 +3,8 @@
 Prices come from the catalog (:mod:`toolkit.pricing`) with their source and age. A few items have
 no row in the catalog; they are priced from constants below, each labelled ``estimate`` in the plan:
 
-- request and response sizes (for SageMaker's data-processing charge): :data:`REQUEST_KB` in,
-  :data:`RESPONSE_KB` out (a JSON embedding of 384 floats is about 4 KB);
+- request and response sizes (for SageMaker's data-processing charge): each model family's
+  ``request_kb`` and ``response_kb`` (:mod:`toolkit.families`; a JSON embedding of 384 floats is about 4 KB);
 - the ML storage volume SageMaker attaches to instances without local NVMe storage
   (:data:`SAGEMAKER_VOLUME_GB`);
 - for Kubernetes: the EKS control plane (:data:`EKS_USD_PER_HOUR`, a dedicated cluster is assumed),
@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 
 MONTH_MINUTES = 30 * 1440
 HOURS_PER_GB_MONTH = 730.0  # AWS bills GB-months over 730 hours
-REQUEST_KB = 1.0
-RESPONSE_KB = {"feature-extraction": 4.0, "text-classification": 0.3}
 SAGEMAKER_VOLUME_GB = 30.0
 NVME_FAMILIES = {"g4dn", "g4ad", "g5", "g6", "g6e", "g6f", "p3dn", "p4d", "p4de", "p5", "p5en", "p6-b200", "c5d", "m5d", "r5d"}
 EKS_USD_PER_HOUR = 0.10
@@ -67,10 +65,6 @@ class PriceModel:
         for resource, component, unit, per_hour_usage, price, sku, quote in self.per_hour_lines:
             out.append(Line(resource, component, unit, instance_hours * per_hour_usage, price, sku, quote, True))
         return out + list(self.fixed_lines)
-
-
-def data_gb_per_month(requests_per_month: float, task: str) -> float:
-    return requests_per_month * (REQUEST_KB + RESPONSE_KB.get(task, 4.0)) / (1024.0 * 1024.0)
 
 
 def has_local_nvme(family: str) -> bool:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from toolkit.artifacts.plan import ExcludedGroup
 from toolkit.planner import costs as C
 from toolkit.planner import serverless as SL
-from toolkit.planner.dynamics import kubernetes_dynamics, sagemaker_dynamics
+from toolkit.platforms import instance_platforms, platform_for
 
 
 def price_refs(plan) -> list:
@@ -24,30 +24,24 @@ def price_refs(plan) -> list:
 
 
 def assumptions(spec, catalog, cset, index, gpu_note: str, warnings: list[str]) -> list[str]:
-    sm, k8s = sagemaker_dynamics(), kubernetes_dynamics()
+    fam = cset.family
     out = [
         f"Traffic: {index.n:,} minutes at 1-minute resolution; costs and violation minutes are scaled to a 30-day month.",
         f"Capacity per instance: the highest rate at which {spec.sla.percentile} <= {spec.sla.latency_ms:g} ms holds for requests of "
         f"{spec.model.max_sequence_length} tokens (the spec's maximum: conservative for shorter text), never above saturation.",
         "SLA violation: a minute whose demand exceeds in-service instances x capacity at the SLA rate.",
-        f"SageMaker target tracking on InvocationsPerInstance: target = capacity x safety factor x 60; scale out after {sm.out_window} "
-        f"breaching minutes, scale in after {sm.in_window} minutes below {sm.scale_in_ratio:.0%} of target; cooldowns "
-        f"{sm.scale_in_cooldown_s} s in / {sm.scale_out_cooldown_s} s out; a new instance serves {sm.startup_min} min after the decision "
-        f"({sm.startup_source}); instances are billed from launch.",
-        f"Kubernetes: HPA on requests per pod (one Triton pod per node) with a 10% tolerance band, {k8s.in_window}-minute scale-down "
-        f"stabilisation; new node + pod serves {k8s.startup_min} min after the decision ({k8s.startup_source}); "
-        f"{C.EKS_USD_PER_HOUR:g} $/h for a dedicated EKS control plane and one NLB ({C.NLB_USD_PER_HOUR:g} $/h) are included.",
+        *[p.scaling_assumption() for p in instance_platforms()],
         f"Availability: at least {spec.sla.availability.min_instances} instance(s)"
         + (" spread across zones" if spec.sla.availability.spread_across_zones else "")
         + "; SageMaker Serverless is taken to meet this by itself (AWS runs it across zones).",
-        f"SageMaker data processing: {C.REQUEST_KB:g} KB in + {C.RESPONSE_KB.get(spec.model.task, 4.0):g} KB out per request; "
+        f"SageMaker data processing: {fam.request_kb:g} KB in + {fam.response_kb:g} KB out per request; "
         f"an ML storage volume of {C.SAGEMAKER_VOLUME_GB:g} GB per instance without local NVMe.",
         f"Serverless: {SL.GB_PER_VCPU} GB of memory per vCPU, {SL.OVERHEAD_MS:g} ms invocation overhead, containers kept warm "
         f"{SL.KEEP_WARM_MIN} min, cold start 5 s + model size at 100 MB/s; max concurrency chosen with 50% headroom over the busiest minute.",
         "Spot nodes (when allowed) are priced at the lowest spot price seen; interruptions are not simulated.",
         "Savings Plans, reserved capacity and the free tier are not applied.",
     ]
-    if spec.targets.allow_spot is False and "kubernetes" in spec.targets.platforms:
+    if spec.targets.allow_spot is False and any(platform_for(p).supports_spot for p in spec.targets.platforms):
         out.append("Spot capacity is not allowed by the spec (targets.allow_spot: false).")
     out.append(f"Prices: {catalog.source_note}")
     out += [f"Note: {n}" for n in cset.notes]

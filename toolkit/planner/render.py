@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from toolkit.planner.assemble import short_name
+from toolkit.platforms import platform_for
 
 
 def _config(c) -> str:
     if c.serverless:
         return f"{c.variant} · serverless {c.serverless.memory_mb} MB, max concurrency {c.serverless.max_concurrency}"
     a = c.autoscaling
-    plat = {"sagemaker-realtime": "sagemaker", "kubernetes": "k8s"}.get(c.platform, c.platform)
+    plat = platform_for(c.platform).label
     if c.capacity is not None and c.capacity.value == 0:
         return f"{c.variant} · {plat} {c.instance_type or ''} (cannot meet the latency)"
     scale = f"{a.min_capacity}-{a.max_capacity}" if a and a.min_capacity != a.max_capacity else str(a.min_capacity if a else c.simulation.peak_instances)

@@ -11,11 +11,17 @@ RESERVED_VCPU = 0.25  # kubelet, kube-proxy, CNI and log agents on every node (e
 class Kubernetes(Platform):
     name = "kubernetes"
     label = "k8s"
+    display_name = "Kubernetes"
     title = "Kubernetes on EKS (EC2 nodes, HPA + cluster autoscaler)"
     dataset = "ec2"
     scaling_metric = "requests"  # per pod per minute; deploy turns it into an HPA target per second
     supports_spot = True
     naming_hint = "Kubernetes takes EC2 names without 'ml.'"
+    infra_program = "kubernetes"
+    stack_sections = ("kubernetes",)
+    sets_aws_region = False
+    model_in_image = True
+    scaling_metrics = ("cpu", "queue-time", "requests", "SageMakerVariantInvocationsPerInstance")  # the last maps to requests
 
     def instance_price(self, catalog, instance_type: str, region: str, spot: bool = False):
         return catalog.ec2_price(instance_type, region, spot=spot)
@@ -24,6 +30,14 @@ class Kubernetes(Platform):
         from toolkit.planner.dynamics import kubernetes_dynamics
 
         return kubernetes_dynamics()
+
+    def scaling_assumption(self) -> str:
+        from toolkit.planner import costs as C
+
+        k8s = self.dynamics()
+        return (f"Kubernetes: HPA on requests per pod (one Triton pod per node) with a 10% tolerance band, {k8s.in_window}-minute scale-down "
+                f"stabilisation; new node + pod serves {k8s.startup_min} min after the decision ({k8s.startup_source}); "
+                f"{C.EKS_USD_PER_HOUR:g} $/h for a dedicated EKS control plane and one NLB ({C.NLB_USD_PER_HOUR:g} $/h) are included.")
 
     def capacity_factor(self, info) -> tuple[float, str]:
         if info.accelerator:
@@ -51,3 +65,31 @@ class Kubernetes(Platform):
             pm.fixed_lines.append(line)
             pm.fixed_usd += line.cost
         return pm
+
+    def stack_config(self, inp):
+        from toolkit.deploy.kubernetes_sizing import pod_size
+        from toolkit.deploy.stack_schema import KubernetesCfg, ModelRef, StackConfig
+        from toolkit.errors import InputError
+
+        c, a = inp.candidate, inp.autoscaling
+        if not inp.image:
+            raise InputError(
+                "a Kubernetes plan needs the Triton image that holds its model repository",
+                hint="build the container context written by `leanserve package`, push it, and pass --image REGISTRY/NAME:TAG",
+            )
+        if not c.instance_type:
+            raise InputError("plan.json: the Kubernetes candidate names no node instance type", hint="re-run `leanserve plan`")
+        size = pod_size(c.instance_type)
+        replicas = a.min_capacity if a else inp.plan.sla.min_instances
+        if a and a.scheduled:
+            inp.notes.append(f"{len(a.scheduled)} scheduled action(s) are not applied on Kubernetes (the HPA has no schedules)")
+        hpa = {"SageMakerVariantInvocationsPerInstance": "requests"}.get(a.metric, a.metric) if a else None
+        cfg = StackConfig(
+            **inp.common, region=c.region, model=ModelRef(sha256=inp.sha256), image=inp.image, autoscaling=a,
+            kubernetes=KubernetesCfg(namespace=inp.plan.name, node_instance_type=size.node_instance_type, gpus=size.gpus, cpu=size.cpu,
+                                     memory=size.memory, replicas=max(1, replicas), hpa_metric=hpa),
+        )
+        return cfg, None
+
+    def describe_stack(self, cfg) -> str:
+        return f"Kubernetes ({cfg.kubernetes.node_instance_type} nodes)" if cfg.kubernetes else super().describe_stack(cfg)

@@ -9,10 +9,14 @@ from toolkit.platforms.pricing_util import data_processed_gb, rate_or_fallback
 class SageMakerRealtime(Platform):
     name = "sagemaker-realtime"
     label = "sagemaker"
+    display_name = "SageMaker real-time"
     title = "SageMaker real-time endpoint (ml.* instances, target tracking)"
     dataset = "hosting"
     scaling_metric = "SageMakerVariantInvocationsPerInstance"
     rate_items = ("endpoint-storage",)
+    infra_program = "sagemaker"
+    stack_sections = ("endpoint_name", "endpoint", "alarms", "deployment")
+    scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
 
     def instance_price(self, catalog, instance_type: str, region: str, spot: bool = False):
         return catalog.hosting_price(instance_type, region)
@@ -21,6 +25,13 @@ class SageMakerRealtime(Platform):
         from toolkit.planner.dynamics import sagemaker_dynamics
 
         return sagemaker_dynamics()
+
+    def scaling_assumption(self) -> str:
+        sm = self.dynamics()
+        return (f"SageMaker target tracking on InvocationsPerInstance: target = capacity x safety factor x 60; scale out after {sm.out_window} "
+                f"breaching minutes, scale in after {sm.in_window} minutes below {sm.scale_in_ratio:.0%} of target; cooldowns "
+                f"{sm.scale_in_cooldown_s} s in / {sm.scale_out_cooldown_s} s out; a new instance serves {sm.startup_min} min after the decision "
+                f"({sm.startup_source}); instances are billed from launch.")
 
     def price_model(self, info, region, spot, catalog, requests_per_month, family, name, notes):
         from toolkit.planner import costs as C
@@ -39,3 +50,18 @@ class SageMakerRealtime(Platform):
         pm.fixed_lines.append(line)
         pm.fixed_usd += line.cost
         return pm
+
+    def stack_config(self, inp):
+        from toolkit.deploy.stack_schema import DeploymentCfg, EndpointCfg
+        from toolkit.platforms.sagemaker_stack import sagemaker_stack
+
+        a = inp.autoscaling
+        count = a.min_capacity if a else inp.plan.sla.min_instances
+        endpoint = EndpointCfg(instance_type=inp.candidate.instance_type, initial_instance_count=max(1, count))
+        return sagemaker_stack(inp, endpoint, DeploymentCfg(traffic_routing="CANARY", canary_percent=10), a)
+
+    def check_stack(self, cfg, where: str) -> list[str]:
+        from toolkit.deploy import checks
+
+        checks.check_instance_type(cfg.endpoint.instance_type if cfg.endpoint else None, where)
+        return [f"instance type {cfg.endpoint.instance_type} is in botocore's ProductionVariantInstanceType list"]
