@@ -11,51 +11,35 @@ which accepts exactly the registered tasks.
 
 from __future__ import annotations
 
-import importlib
-
 from toolkit.families.base import Family
+from toolkit.registry import Registry
 
 # task -> "module:Class"; modules are imported lazily so the CLI starts fast
-REGISTRY: dict[str, str] = {
+FAMILIES: Registry[Family] = Registry("model task", {
     "feature-extraction": "toolkit.families.embedding:EmbeddingFamily",
     "text-classification": "toolkit.families.classifier:ClassifierFamily",
-}
-_LOADED: dict[str, Family] = {}
+})
+REGISTRY = FAMILIES.entries  # the task -> "module:Class" mapping itself
+BUILTIN_TASKS = FAMILIES.names()  # what ships (the committed JSON schema lists these)
 
 
 def tasks() -> tuple[str, ...]:
     """The ``model.task`` values the registry knows, in registration order."""
-    return tuple(REGISTRY)
+    return FAMILIES.names()
 
 
 def register(task: str, target: str | Family) -> None:
     """Add (or replace) a family: ``target`` is a Family instance or a 'module:Class' path."""
-    _LOADED.pop(task, None)
-    if isinstance(target, Family):
-        _LOADED[task] = target
-        REGISTRY[task] = f"{type(target).__module__}:{type(target).__name__}"
-    else:
-        REGISTRY[task] = target
+    FAMILIES.register(task, target)
 
 
 def unregister(task: str) -> None:
-    REGISTRY.pop(task, None)
-    _LOADED.pop(task, None)
+    FAMILIES.unregister(task)
 
 
 def family_for(task: str) -> Family:
     """The family registered for ``task``; an InputError with a suggestion for an unknown one."""
-    if task in _LOADED:
-        return _LOADED[task]
-    if task not in REGISTRY:
-        from toolkit.errors import InputError
-        from toolkit.suggest import did_you_mean
-
-        raise InputError(f"unknown model task '{task}'{did_you_mean(task, tasks())}", hint=f"tasks: {', '.join(tasks())}")
-    module, cls = REGISTRY[task].split(":")
-    fam = getattr(importlib.import_module(module), cls)()
-    _LOADED[task] = fam
-    return fam
+    return FAMILIES.get(task)
 
 
-__all__ = ["Family", "REGISTRY", "family_for", "register", "tasks", "unregister"]
+__all__ = ["FAMILIES", "Family", "REGISTRY", "family_for", "register", "tasks", "unregister"]

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from toolkit.families import REGISTRY, tasks
+from toolkit.families import BUILTIN_TASKS, REGISTRY, tasks
 
 
 def check_task(value: str) -> str:
@@ -27,6 +27,6 @@ def check_task(value: str) -> str:
     return value
 
 
-Task = Annotated[str, AfterValidator(check_task), WithJsonSchema({"enum": list(tasks()), "type": "string"})]
+Task = Annotated[str, AfterValidator(check_task), WithJsonSchema({"enum": list(BUILTIN_TASKS), "type": "string"})]
 
 __all__ = ["Task", "check_task"]
