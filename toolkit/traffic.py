@@ -17,6 +17,7 @@ from toolkit.errors import TraceError
 from toolkit.fileio import read_text
 
 MINUTES_PER_DAY = 1440
+MAX_RPS = 1_000_000  # the highest rate (req/s) a spec or trace may state: the planner simulates up to here in seconds
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ def parse_trace(text: str, source: str = "trace.csv") -> Trace:
             raise TraceError(f"{source}:{line}: requests_per_second {_show(row[1], 30)} is not a number", hint="use plain decimal numbers") from None
         if not math.isfinite(r) or r < 0:
             raise TraceError(f"{source}:{line}: requests_per_second must be a finite number ≥ 0 (got {_show(row[1], 30, quote=False)})", hint="remove or fix the row")
+        if r > MAX_RPS:
+            raise TraceError(f"{source}:{line}: requests_per_second {_show(row[1], 30, quote=False)} is above the limit of {MAX_RPS:,} req/s",
+                             hint=f"leanserve plans rates up to {MAX_RPS:,} req/s; check the column's unit (requests per second)")
         if times and t <= times[-1]:
             raise TraceError(f"{source}:{line}: timestamps are not strictly increasing", hint="sort the trace by timestamp and remove duplicates")
         times.append(t)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from toolkit.suggest import closest, did_you_mean
 
 
 def _unwrap(annotation: Any) -> list[type[BaseModel]]:
@@ -109,6 +110,10 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel], sourc
     raw_loc = tuple(err.get("loc", ()))
     # drop discriminator tags that pydantic inserts in union locations (e.g. traffic.diurnal.peak_rps)
     loc = tuple(p for p in raw_loc if isinstance(p, int) or not _is_union_tag(root, raw_loc, p))
+    ctx = err.get("ctx") or {}
+    across = not loc and isinstance(ctx.get("where"), str)  # a rule across fields names the key it blames
+    if across:
+        loc = tuple(ctx["where"].split("."))
     line = yaml_line(text, loc)
     where = f"{source}:{line}" if line else source
     etype = err.get("type", "")
@@ -120,16 +125,18 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel], sourc
         candidates: list[str] = []
         for m in _models_at(root, parent):
             candidates.extend(_field_names(m))
-        close = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.5)
+        close = closest(str(loc[-1]), candidates, cutoff=0.5)
         if close:  # the required key the typo was meant to be is not a second problem
-            more -= sum(1 for e in errors[1:] if e.get("type") == "missing" and str(e["loc"][-1]) == close[0])
+            more -= sum(1 for e in errors[1:] if e.get("type") == "missing" and str(e["loc"][-1]) == close)
             suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
         msg = f"{where}: unknown key '{key}' in {_dotted(parent)}{suffix}"
         if close:
-            return msg + f"; did you mean '{close[0]}'?", f"rename '{key}' to '{close[0]}'"
+            return msg + did_you_mean(str(loc[-1]), candidates, cutoff=0.5), f"rename '{key}' to '{close}'"
         return msg, f"allowed keys there: {', '.join(sorted(set(candidates)))}"
     if etype == "missing":
         return f"{where}: missing required key '{_dotted(loc)}'{suffix}", "add it; `leanserve spec schema` lists every field with an example"
+    if across:  # its message states the values
+        return f"{where}: {_dotted(loc)}: {err.get('msg', 'invalid value')}{suffix}", ctx.get("hint") or "fix the value; `leanserve spec schema` describes every field"
     value = err.get("input")
     shown = repr(value)
     if len(shown) > 60:

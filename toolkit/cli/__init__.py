@@ -13,7 +13,7 @@ import sys
 import click
 
 from toolkit import __version__
-from toolkit.cli.output import Settings, handle_errors
+from toolkit.cli.output import Settings, handle_errors, set_json
 
 # name -> (module, attribute, short help). A command is listed only when its module exists.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -45,18 +45,18 @@ class LazyGroup(click.Group):
         if name not in COMMANDS or not _available(name):
             return None
         module, attr, _ = COMMANDS[name]
-        return getattr(importlib.import_module(module), attr)
+        return _accept_json(getattr(importlib.import_module(module), attr))
 
     def resolve_command(self, ctx, args):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
-            import difflib
+            from toolkit.suggest import did_you_mean
 
             name = args[0] if args else ""
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
-            if close and "No such command" in str(exc):
-                raise click.UsageError(f"No such command '{name}'; did you mean '{close[0]}'?", ctx) from None
+            tip = did_you_mean(name, self.list_commands(ctx), cutoff=0.6)
+            if tip and "No such command" in str(exc):
+                raise click.UsageError(f"No such command '{name}'{tip}", ctx) from None
             raise
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
@@ -64,14 +64,29 @@ class LazyGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
+        flags = argv[: argv.index("--")] if "--" in argv else argv
         run = lambda: super(LazyGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra)  # noqa: E731
-        sys.exit(handle_errors(run, debug="--debug" in argv))
+        sys.exit(handle_errors(run, debug="--debug" in flags, as_json="--json" in flags))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(n, COMMANDS[n][2]) for n in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _accept_json(cmd: click.Command) -> click.Command:
+    """Let ``cmd`` and its subcommands take `--json` after their name too (`leanserve spec check x.yaml --json`)."""
+    if not any(p.name == "json_after" for p in cmd.params):
+        cmd.params.append(click.Option(["--json", "json_after"], is_flag=True, expose_value=False, callback=set_json,
+                                       hidden=True, help="Same as `leanserve --json`."))
+    for sub in getattr(cmd, "commands", {}).values():
+        _accept_json(sub)
+    return cmd
+
+
+def _version_message() -> str:
+    return f"%(prog)s %(version)s (Python {sys.version.split()[0]})"  # the first line of `leanserve version`
 
 
 EPILOG = """\b
@@ -87,11 +102,14 @@ Shell completion: eval "$(_LEANSERVE_COMPLETE=bash_source leanserve)"
 """
 
 
-@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable result on stdout; logs go to stderr.")
+# help fills the terminal's width (Click's default stops at 80 columns); the README's reference is rendered at 100
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 200})
+@click.option("--json", "json_output", is_flag=True,
+              help="Machine-readable result on stdout (errors too, as {error, hint, exit_code}); logs go to stderr. "
+                   "Also accepted after the subcommand.")
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for more).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.version_option(__version__, "-V", "--version", prog_name="leanserve")
+@click.version_option(__version__, "-V", "--version", prog_name="leanserve", message=_version_message())
 @click.pass_context
 def cli(ctx: click.Context, json_output: bool, verbose: int, debug: bool) -> None:
     """Leanserve: compress a transformer, serve it on Triton, and plan the cheapest cloud endpoint that meets its SLA.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.cli.output import emit, log, warn
+from toolkit.cli.params import FiniteRange
 
 
 def _ints(ctx, param, value):
@@ -26,8 +27,8 @@ def _floats(ctx, param, value):
         items = [float(v) for v in value.split(",") if v.strip()]
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a comma-separated list of rates (e.g. 50,100)") from None
-    if not items or any(r <= 0 for r in items):
-        raise click.BadParameter("rates must be above 0 (e.g. 50,100)")
+    if not items or any(not (0 < r < float("inf")) for r in items):  # nan fails both comparisons
+        raise click.BadParameter("rates must be finite numbers above 0 (e.g. 50,100)")
     return items
 
 
@@ -50,11 +51,11 @@ def _sla(ctx, param, value):
 @click.option("--concurrency", callback=_ints, help="Closed-loop concurrency levels, e.g. 1,4,16 (default 1,2,4,8,16 without --rate).")
 @click.option("--rate", "rates", callback=_floats, help="Open-loop arrival rates in req/s, e.g. 50,100.")
 @click.option("--arrival", type=click.Choice(["poisson", "constant"]), default="poisson", show_default=True, help="Open-loop arrival process.")
-@click.option("--duration", type=click.FloatRange(0.1, 86400), default=10, show_default=True, help="Seconds per load point.")
-@click.option("--warmup", type=click.FloatRange(0, 600), default=2, show_default=True, help="Seconds of unrecorded load before the first point.")
+@click.option("--duration", type=FiniteRange(0.1, 86400), default=10, show_default=True, help="Seconds per load point.")
+@click.option("--warmup", type=FiniteRange(0, 600), default=2, show_default=True, help="Seconds of unrecorded load before the first point.")
 @click.option("--texts", help="Request texts: a file (one per line) or builtin:tweets (default: built-in sentences).")
 @click.option("--texts-per-request", type=click.IntRange(1, 1024), default=1, show_default=True, help="Texts in each request.")
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=10, show_default=True, help="Seconds before one request counts as failed.")
+@click.option("--timeout", type=FiniteRange(0.1, 600), default=10, show_default=True, help="Seconds before one request counts as failed.")
 @click.option("--max-in-flight", type=click.IntRange(1, 4096), default=64, show_default=True, help="Open loop: most outstanding requests (beyond, they wait in the generator and it counts).")
 @click.option("--model", help="Triton model to call (default: the package's ensemble, else 'ensemble').")
 @click.option("--instance-type", help="What the target runs on, e.g. ml.c7i.xlarge (SageMaker: read from the endpoint).")
@@ -73,7 +74,7 @@ def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration
     batch size (from /metrics), and the generator's own CPU time per request. max_rps_at_sla is the
     highest measured throughput at which the SLA percentile held. If the target stops answering, bench
     stops within seconds and exits 1. For load beyond one machine use the package's locustfile.py
-    with Locust's distributed mode (see docs/serve.md).
+    with Locust's distributed mode (`locust -f PKG/locustfile.py --master`, `--worker` on each load machine).
 
     \b
     Examples:
@@ -85,10 +86,12 @@ def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration
     from pathlib import Path
 
     from toolkit.bench import BenchOptions, run_bench, write_profiles
+    from toolkit.fileio import check_output
     from toolkit.spec import load_spec
 
     spec = load_spec(spec_file) if spec_file else None
     existing = Path(out) / "profiles.json" if Path(out).is_dir() else Path(out)
+    check_output(existing, "profiles")  # before minutes of load, not after
     if existing.exists():  # a corrupt or foreign profiles.json is reported before minutes of load, not after
         from toolkit.artifacts.common import load_artifact
         from toolkit.artifacts.profiles import ProfilesFile

@@ -40,9 +40,11 @@ def compress(spec_file: str, out_dir: str, variants: str | None, quick: bool, fa
     from toolkit.compress.build import BuildSettings
     from toolkit.compress.progress import RichReporter
     from toolkit.errors import ExitCode
+    from toolkit.fileio import check_output
     from toolkit.spec import load_spec
 
     loaded = load_spec(spec_file)
+    check_output(out_dir, "variants", folder=True)
     names = [n.strip() for n in variants.split(",") if n.strip()] if variants else None
     build_settings = BuildSettings.quick() if quick else BuildSettings()
     with progress() as bar:

@@ -44,6 +44,18 @@ def _warn_if_packaged_infra(infra: str | None) -> None:
         warn(note)
 
 
+def _refuse_packaged_infra(infra: str | None) -> None:
+    """`deploy --stack` writes Pulumi.<stack>.yaml into the project: never into an installed wheel's copy."""
+    from toolkit.deploy.runner import packaged_infra_note
+    from toolkit.errors import InputError
+
+    if packaged_infra_note(infra):
+        from toolkit.assets import INFRA
+
+        raise InputError(f"--stack without --infra would write Pulumi stack files into the installed leanserve ({INFRA})",
+                         hint="run `leanserve deploy init infra/` once, then pass --infra infra/ (stack files belong in your repository)")
+
+
 @deploy.command("apply")
 @click.argument("plan", type=click.Path(path_type=str))
 @click.option("--emit", "emit_dir", type=click.Path(file_okay=False, path_type=str), help="Write DIR/Pulumi.<stack>.yaml for GitOps and stop (DIR: the Pulumi project, e.g. infra/).")
@@ -77,7 +89,9 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
         raise click.UsageError("give --emit DIR (write the stack config) or --stack NAME (run Pulumi)")
     if emit_dir:
         from toolkit.deploy.emit import emit_stack
+        from toolkit.fileio import check_output
 
+        check_output(emit_dir, "the stack file", folder=True)
         result = emit_stack(plan, emit_dir, stack, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model)
         data = {
             "stack": result.config.stack,
@@ -108,7 +122,7 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
 
     from toolkit.deploy.runner import deploy as run_deploy
 
-    _warn_if_packaged_infra(infra)
+    _refuse_packaged_infra(infra)
     result = run_deploy(plan, stack, preview=preview, infra=infra, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model, on_output=_stream)
 
     def render_run() -> None:
@@ -135,7 +149,9 @@ def init(directory: str) -> None:
       leanserve deploy out/plan.json --emit infra/ --stack prod
     """
     from toolkit.deploy.runner import init_project
+    from toolkit.fileio import check_output
 
+    check_output(directory, "the Pulumi project", folder=True, replaced=True)
     dest = init_project(directory)
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     emit({"directory": str(dest), "files": files},

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import click
+
+from toolkit.suggest import did_you_mean
 
 
 class DefaultCommandGroup(click.Group):
@@ -19,8 +20,8 @@ class DefaultCommandGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             first = args[0]
             if not first.startswith("-") and not Path(first).exists():
-                close = difflib.get_close_matches(first, sorted(self.commands), n=1, cutoff=0.6)
-                if close:
-                    raise click.UsageError(f"'{first}' is neither a file nor a command; did you mean '{close[0]}'?", ctx)
+                tip = did_you_mean(first, sorted(self.commands), cutoff=0.6)
+                if tip:
+                    raise click.UsageError(f"'{first}' is neither a file nor a command{tip}", ctx)
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)

@@ -51,8 +51,23 @@ def warn(message: str) -> None:
     stderr_console().print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 
 
+_RUN = {"emitted": False}  # whether this invocation already printed its result (one JSON document on stdout)
+
+
+def set_json(ctx: click.Context, param, value: bool) -> None:
+    """Callback of the `--json` flag every subcommand also accepts (`leanserve spec check x.yaml --json`)."""
+    if value:
+        ctx.ensure_object(Settings).json = True
+
+
+def result_printed() -> None:
+    """Note that a command printed its result on stdout by itself (an error after it adds no second JSON document)."""
+    _RUN["emitted"] = True
+
+
 def emit(data: Any, render: Callable[[], None] | None = None) -> None:
     """Print a command's result: JSON when --json was given, else call ``render`` (human output)."""
+    _RUN["emitted"] = True
     if settings().json or render is None:
         if hasattr(data, "model_dump"):
             data = data.model_dump(mode="json")
@@ -62,8 +77,14 @@ def emit(data: Any, render: Callable[[], None] | None = None) -> None:
 
 
 def progress(*, transient: bool = True):
-    """A rich progress display on stderr. A transient one is shown only on a terminal: a pipe or log would get just
-    its last frame, a blank line once the stages are done. A lasting one (`run`) leaves its final frame in logs."""
+    """A progress display on stderr. On a terminal, rich's live bars (a transient one vanishes when done). Anywhere
+    else (a pipe, a log, CI) plain lines: one every 30 s while work runs, so a long stage never looks hung; a
+    lasting display (`run`) also leaves its final state."""
+    console = stderr_console()
+    if not console.is_terminal:
+        from toolkit.cli.progress_lines import LineProgress
+
+        return LineProgress(console, verbose=settings().verbose > 0, transient=transient)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -72,14 +93,29 @@ def progress(*, transient: bool = True):
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr_console(),
+        console=console,
         transient=transient,
-        disable=transient and not stderr_console().is_terminal,
     )
 
 
-def handle_errors(fn: Callable[[], Any], debug: bool = False) -> int:
+def _report(message: str, hint: str | None, code: int, as_json: bool, prefix: str = "error: ") -> int:
+    """An error as one `error:` line and one `hint:` line on stderr; with --json also as a JSON object on stdout
+    (unless the command already printed its result there: stdout stays one JSON document)."""
+    click.echo(f"{prefix}{message}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    if as_json and not _RUN["emitted"]:
+        click.echo(json.dumps({"error": message, "hint": hint, "exit_code": int(code)}, indent=2))
+    return int(code)
+
+
+def _interrupted(as_json: bool) -> int:
+    return _report("interrupted; nothing half-written was left behind", None, ExitCode.INTERRUPTED, as_json, prefix="")
+
+
+def handle_errors(fn: Callable[[], Any], debug: bool = False, as_json: bool = False) -> int:
     """Run ``fn`` and map every outcome to an exit code; tracebacks only with --debug."""
+    _RUN["emitted"] = False
     try:
         result = fn()
         return int(result) if isinstance(result, int) else ExitCode.OK
@@ -88,29 +124,23 @@ def handle_errors(fn: Callable[[], Any], debug: bool = False) -> int:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"error: {exc.message}", err=True)
-        if exc.hint:
-            click.echo(f"hint: {exc.hint}", err=True)
-        return int(exc.exit_code)
+        return _report(exc.message, exc.hint, exc.exit_code, as_json)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.Abort:
-        click.echo("aborted", err=True)
-        return ExitCode.INTERRUPTED
+    except click.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Click turns Ctrl-C into Abort
+            return _interrupted(as_json)
+        return _report("aborted", None, ExitCode.INTERRUPTED, as_json, prefix="")  # a confirmation answered no
     except click.UsageError as exc:  # wrong flags or arguments: the same one-line form as every other error
-        click.echo(f"error: {exc.format_message()}", err=True)
         ctx = exc.ctx
         while ctx is not None and ctx.parent is not None and getattr(ctx.command, "hidden", False):
             ctx = ctx.parent  # a hidden default subcommand (`report build`): point at the command users type
         where = ctx.command_path if ctx is not None else "leanserve"
-        click.echo(f"hint: see `{where} --help` for the usage and examples", err=True)
-        return ExitCode.BAD_INPUT
+        return _report(exc.format_message(), f"see `{where} --help` for the usage and examples", ExitCode.BAD_INPUT, as_json)
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        return exc.exit_code
+        return _report(exc.format_message(), None, exc.exit_code, as_json)
     except KeyboardInterrupt:
-        click.echo("interrupted; nothing half-written was left behind", err=True)
-        return ExitCode.INTERRUPTED
+        return _interrupted(as_json)
     except BrokenPipeError:
         return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a clean message
@@ -118,6 +148,4 @@ def handle_errors(fn: Callable[[], Any], debug: bool = False) -> int:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("hint: rerun with --debug for a traceback and report it", err=True)
-        return ExitCode.FAILURE
+        return _report(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug for a traceback and report it", ExitCode.FAILURE, as_json)

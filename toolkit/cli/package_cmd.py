@@ -63,12 +63,14 @@ def build(variants_dir, variant, target, out, spec_file, device, max_batch_size,
       leanserve package out/compress --variant onnx-int8 --out out/nobatch --no-batching
       leanserve package out/compress --variant onnx-fp16 --target gpu --out out/gpu --build
     """
+    from toolkit.fileio import check_output
     from toolkit.package.builder import PackageOptions, build_package
     from toolkit.package.container import docker_build
     from toolkit.package.manifest import CONTAINER
     from toolkit.spec import load_spec
 
     spec = load_spec(spec_file) if spec_file else None
+    check_output(out, "the package", folder=True, replaced=True)
     options = PackageOptions(target=target, device=device, max_batch_size=max_batch_size, batching=batching, instances=instances,
                              threads=threads, cores=cores, pad_to_multiple_of=pad_to_multiple_of, region=region,
                              allow_rejected=allow_rejected)

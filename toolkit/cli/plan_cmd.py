@@ -46,6 +46,7 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
     from pathlib import Path
 
     from toolkit.artifacts import save_artifact
+    from toolkit.fileio import check_output
     from toolkit.planner.api import infeasible_error, load_inputs, make_plan
     from toolkit.planner.render import baseline_rows, explain_text, headline, table_rows, table_text
 
@@ -53,6 +54,7 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
     if out_path is None:
         vp = Path(variants_path)
         out_path = str((vp if vp.is_dir() else vp.parent) / "plan.json")
+    check_output(out_path, "the plan")
     stages = ["traffic", "candidates", "search", "details", "baselines", "explain"]
     if sys.stderr.isatty():  # a progress display only where someone watches it
         with progress() as bar:
@@ -72,11 +74,12 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
     data = {
         "plan": out_path, "feasible": p.feasible, "strategy": p.strategy, "seconds": round(result.seconds, 3),
         "chosen": p.chosen.model_dump(mode="json", exclude={"simulation": {"hourly_instances", "hourly_cost_usd"}}) if p.chosen else None,
-        "top": table_rows(p), "baselines": baseline_rows(p), "search": p.search,
+        "top": table_rows(p), "baselines": baseline_rows(p), "search": p.search.model_dump(mode="json", exclude_none=True),
     }
     if explain:
         data |= {"estimates": p.estimates, "assumptions": p.assumptions, "prices": [r.model_dump(mode="json") for r in p.prices],
-                 "scheduling": p.scheduling, "excluded": p.excluded}
+                 "scheduling": p.scheduling.model_dump(mode="json", exclude_none=True) if p.scheduling else None,
+                 "excluded": [x.model_dump(mode="json") for x in p.excluded]}
 
     def render() -> None:
         click.echo(headline(p, out_path))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli.output import emit, settings, warn
+from toolkit.cli.output import emit, result_printed, settings, warn
+from toolkit.cli.params import FiniteRange
 
 DEFAULT = "build"
 
@@ -74,9 +75,12 @@ def build(plan: str, formats: str, out_dir: str | None) -> None:
     """
     from pathlib import Path
 
+    from toolkit.fileio import check_output
     from toolkit.report.api import write_reports
     from toolkit.report.money import fmt_per_million, fmt_usd
 
+    if out_dir is not None or Path(plan).exists():  # a missing plan is reported as such
+        check_output(out_dir if out_dir is not None else Path(plan) if Path(plan).is_dir() else Path(plan).parent, "the report", folder=True)
     rep, paths = write_reports(plan, formats=formats, out_dir=out_dir)
     for w in rep.warnings:
         warn(w)
@@ -104,11 +108,13 @@ def build(plan: str, formats: str, out_dir: str | None) -> None:
 
 def _did_you_mean_diff(first: str, ctx: click.Context) -> None:
     """`leanserve report dif a b` would otherwise look for a plan called 'dif'."""
-    import difflib
     from pathlib import Path
 
-    if not first.startswith("-") and not Path(first).exists() and difflib.get_close_matches(first, ["diff"], n=1, cutoff=0.6):
-        raise click.UsageError(f"'{first}' is neither a plan file nor a command; did you mean 'diff'?", ctx)
+    from toolkit.suggest import did_you_mean
+
+    tip = "" if first.startswith("-") or Path(first).exists() else did_you_mean(first, ["diff"], cutoff=0.6)
+    if tip:
+        raise click.UsageError(f"'{first}' is neither a plan file nor a command{tip}", ctx)
 
 
 @report.command("diff")
@@ -116,7 +122,7 @@ def _did_you_mean_diff(first: str, ctx: click.Context) -> None:
 @click.argument("new_plan", type=click.Path(path_type=str))
 @click.option("-f", "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
               help="md: a pull-request comment; json: for scripts (also with the global --json).")
-@click.option("--fail-above", type=click.FloatRange(min=0), default=None, metavar="USD",
+@click.option("--fail-above", type=FiniteRange(min=0), default=None, metavar="USD",
               help="Exit 4 when the monthly cost rises by more than USD (the output is still written).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write the comment to this file (atomically) instead of stdout.")
@@ -133,8 +139,11 @@ def diff(old_plan: str, new_plan: str, fmt: str, fail_above: float | None, out: 
       leanserve report diff main/plan.json out/plan.json --fail-above 50 --out comment.md
       leanserve --json report diff old.json new.json | jq .delta_usd
     """
+    from toolkit.fileio import check_output
     from toolkit.report.api import check_gate, diff_plans, write_diff
 
+    if out is not None:
+        check_output(out, "the diff")
     if settings().json:
         fmt = "json"
     d = diff_plans(old_plan, new_plan, fail_above_usd=fail_above)
@@ -143,6 +152,7 @@ def diff(old_plan: str, new_plan: str, fmt: str, fail_above: float | None, out: 
         warn(w)
     if out is None:
         click.echo(text, nl=False)
+        result_printed()
     else:
         click.echo(f"{d.summary}\n  wrote {out}", err=fmt == "json")
     check_gate(d)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.cli.output import emit, progress, warn
+from toolkit.cli.params import FiniteRange
 
 STAGE_NAMES = ("compress", "package", "bench", "plan", "deploy", "report", "all")
 
@@ -48,7 +49,7 @@ class _RichDisplay:
 @click.option("--force", "force", multiple=True, type=click.Choice(STAGE_NAMES),
               help="Rerun this stage even when its inputs are unchanged (repeatable; 'all' for every stage).")
 @click.option("--skip-bench", is_flag=True, help="Do not start Triton: plan from compress's in-process latency (estimates only).")
-@click.option("--bench-seconds", type=click.FloatRange(1, 600), default=6.0, show_default=True, help="Duration of each bench load point.")
+@click.option("--bench-seconds", type=FiniteRange(1, 600), default=6.0, show_default=True, help="Duration of each bench load point.")
 def run(spec: str, out_dir: str, force: tuple[str, ...], skip_bench: bool, bench_seconds: float) -> None:
     """Run compress → package → serve+bench → plan → deploy --emit → report on SPEC.
 
@@ -56,10 +57,12 @@ def run(spec: str, out_dir: str, force: tuple[str, ...], skip_bench: bool, bench
     the savings against the baselines, which numbers are estimates, and where every file is.
     """
     from toolkit.errors import InfeasibleError
+    from toolkit.fileio import check_output
     from toolkit.pipeline.runner import RunOptions, run_pipeline, summary
     from toolkit.spec import load_spec
 
     loaded = load_spec(spec)
+    check_output(out_dir, "the run's files", folder=True)
     options = RunOptions(force=force, skip_bench=skip_bench, bench_duration_s=bench_seconds)
     with progress(transient=False) as bar:
         result = run_pipeline(loaded, out_dir, options, _RichDisplay(bar))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.cli.output import emit, log
+from toolkit.cli.params import FiniteRange
 
 
 @click.command()
@@ -12,16 +13,17 @@ from toolkit.cli.output import emit, log
 @click.option("--http-port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="HTTP port on 127.0.0.1 (0: any free port).")
 @click.option("--grpc-port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="gRPC port on 127.0.0.1 (0: any free port).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=8002, show_default=True, help="Prometheus metrics port (0: any free port).")
-@click.option("--ready-timeout", type=click.FloatRange(1, 3600), default=120, show_default=True, help="Seconds to wait for the server and models.")
+@click.option("--ready-timeout", type=FiniteRange(1, 3600), default=120, show_default=True, help="Seconds to wait for the server and models.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=str), help="Keep Triton's log in this file.")
-def serve(directory, http_port, grpc_port, metrics_port, ready_timeout, log_file) -> None:
+def serve(directory, http_port, grpc_port, metrics_port, ready_timeout, log_file) -> int:
     """Serve DIR (the output of `leanserve package`) with the tritonserver binary of nvidia-pytriton.
 
     Validates the repository first (as `leanserve package check`), starts Triton bound to 127.0.0.1
     with explicit model control, loads every model and waits until ready. That binary has only the
     Python backend, so each ONNX model runs through a generated Python-backend model calling
     onnxruntime with the same inputs, outputs, batching and instance count (the packaged container
-    keeps Triton's native onnxruntime backend). Ctrl-C or SIGTERM stops it cleanly.
+    keeps Triton's native onnxruntime backend). Ctrl-C or SIGTERM stops it cleanly (exit 130 after
+    Ctrl-C, 0 after SIGTERM).
 
     \b
     Examples:
@@ -33,14 +35,18 @@ def serve(directory, http_port, grpc_port, metrics_port, ready_timeout, log_file
     import time
     from pathlib import Path
 
-    from toolkit.errors import ExternalToolError
+    from toolkit.errors import ExitCode
     from toolkit.serve import ServeOptions, TritonServer
 
-    def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: a clean stop
-        raise KeyboardInterrupt
+    class Terminated(KeyboardInterrupt):
+        """SIGTERM: the same clean stop as Ctrl-C, but a service manager's stop is not a failure (exit 0)."""
+
+    def _terminate(signum, frame):
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     server = None
+    code = ExitCode.OK
     try:
         server = TritonServer.start(directory, ServeOptions(http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port,
                                                             ready_timeout_s=ready_timeout, log_file=Path(log_file) if log_file else None))
@@ -62,12 +68,13 @@ def serve(directory, http_port, grpc_port, metrics_port, ready_timeout, log_file
         sys.stdout.flush()
         while server.alive():
             time.sleep(0.5)
-        raise ExternalToolError(f"tritonserver exited unexpectedly (exit code {server.proc.returncode}): {server.last_error()}",
-                                hint="rerun with --log-file FILE to keep the whole log")
-    except KeyboardInterrupt:
+        raise server.unexpected_exit()
+    except KeyboardInterrupt as exc:
         log("stopping Triton ...")
+        code = ExitCode.OK if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
         if server is not None:
             server.stop()
     log("stopped; no server process or shared-memory region left behind")
+    return int(code)

@@ -23,6 +23,8 @@ from toolkit.errors import ExternalToolError, InputError
 
 _LIVE: "weakref.WeakSet[TritonServer]" = weakref.WeakSet()
 SHM = Path("/dev/shm")
+# what this binary logs as errors at every start on a machine without a GPU: never the reason it stopped
+_CPU_HOST_NOISE = re.compile(r"CudaDriverHelper has not been initialized|pinned memory pool will not be available")
 
 
 @dataclass
@@ -39,7 +41,10 @@ class ServeOptions:
 
 
 def _port_free(port: int) -> bool:
+    """Whether ``port`` on 127.0.0.1 can be listened on. SO_REUSEADDR, as tritonserver sets it: connections of a
+    server stopped a moment ago linger in TIME_WAIT and do not keep a new one from binding (a listener does)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -109,6 +114,7 @@ class TritonServer:
         self.manifest = manifest
         self.grace_s = grace_s
         self._stopped = False
+        self.ready_log_offset = 0  # log size when the server became ready: later lines explain a later exit
         _LIVE.add(self)
 
     # ---- addresses -------------------------------------------------------------------------------
@@ -204,27 +210,60 @@ class TritonServer:
             for name in order:
                 server._load(name, options.load_timeout_s)
             server._wait_ready(options.ready_timeout_s)
+            server.ready_log_offset = server._log_size()
         except BaseException:
             server.stop()
             raise
         return server
 
-    def _log_tail(self, n: int = 40) -> list[str]:
+    def _log_tail(self, n: int = 40, since: int = 0) -> list[str]:
+        """The last ``n`` lines of the log, from byte offset ``since`` on."""
         try:
-            return self.log_path.read_text(errors="replace").splitlines()[-n:]
+            with open(self.log_path, "rb") as fh:
+                fh.seek(since)
+                return fh.read().decode("utf-8", "replace").splitlines()[-n:]
         except OSError:
             return []
 
-    def last_error(self) -> str:
-        lines = self._log_tail(200)
-        errors = [ln for ln in lines if re.match(r"^E\d{4} ", ln)]
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def last_error(self, since: int = 0) -> str:
+        """The last error line of the log written after byte ``since`` (else its last line), without Triton's prefix."""
+        lines = [ln for ln in self._log_tail(200, since) if ln.strip()]
+        errors = [ln for ln in lines if re.match(r"^E\d{4} ", ln) and not _CPU_HOST_NOISE.search(ln)]
         line = (errors or lines or ["(no log output)"])[-1]
         return re.sub(r"^[EWI]\d{4} [\d:.]+ \d+ [\w.]+:\d+\] ", "", line).strip().strip('"')
 
-    def _died(self, during: str) -> ExternalToolError:
+    def exit_status(self) -> str:
+        """How the process ended: 'killed by signal 9 (SIGKILL)' or 'exit code 1'."""
         code = self.proc.poll()
-        return ExternalToolError(f"tritonserver exited {during} (exit code {code}): {self.last_error()}",
-                                 hint=f"full log: {self.log_path}" if self.log_path.parent != self.work else "rerun with --log-file FILE to keep the log")
+        if code is None:
+            return "still running"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = "unknown signal"
+            return f"killed by signal {-code} ({name})"
+        return f"exit code {code}"
+
+    def _log_hint(self) -> str:
+        return f"full log: {self.log_path}" if self.log_path.parent != self.work else "rerun with --log-file FILE to keep the log"
+
+    def _died(self, during: str) -> ExternalToolError:
+        return ExternalToolError(f"tritonserver exited {during} ({self.exit_status()}): {self.last_error()}", hint=self._log_hint())
+
+    def unexpected_exit(self) -> ExternalToolError:
+        """The error for a server that stopped after it was ready: how it ended, and the last line it logged since
+        then (not an old start-up warning)."""
+        since = self.ready_log_offset
+        said = (f"last log line since it became ready: {self.last_error(since)}" if any(ln.strip() for ln in self._log_tail(200, since))
+                else "it logged nothing after it became ready")
+        return ExternalToolError(f"tritonserver stopped unexpectedly ({self.exit_status()}); {said}", hint=self._log_hint())
 
     def _wait_live(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
