@@ -131,8 +131,8 @@ class ScheduleComparison(_Section):
     """Target tracking alone vs with daily scheduled floors, for one configuration."""
 
     configuration: str
-    target_tracking_usd: float
-    target_tracking_violation_minutes: float
+    target_tracking_usd: float | None = Field(default=None, description="None when no target-tracking policy alone met the SLA.")
+    target_tracking_violation_minutes: float | None = None
     scheduled_usd: float | None = Field(default=None, description="None when no scheduled policy met the SLA.")
     scheduled_violation_minutes: float | None = None
     floor_fraction_of_hourly_p95: float | None = None

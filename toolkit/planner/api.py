@@ -23,8 +23,8 @@ from toolkit.planner.baselines import DEFAULT_GPU, single_gpu_default, static_pe
 from toolkit.planner.candidates import enumerate_candidates
 from toolkit.planner.grid import LaneSpace
 from toolkit.planner.misses import infeasible_error, nearest_misses
-from toolkit.planner.schedule import is_periodic
-from toolkit.planner.scheduled import compare_schedules
+from toolkit.planner.schedule import is_periodic, slot_profile
+from toolkit.planner.scheduled import SLOT_MIN, scheduling_summary
 from toolkit.planner.search import Evaluator, Ledger, SearchStats, make_strategy, run_search
 from toolkit.planner.simulate import TraceIndex
 
@@ -117,7 +117,8 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     allowance = sla.max_violation_minutes_per_month
     budget = spec.budget.max_monthly_usd
     m0 = sla.min_instances
-    space = LaneSpace(cset.groups, peak, m0)
+    profile = slot_profile(demand, SLOT_MIN) if periodic else None
+    space = LaneSpace(cset.groups, peak, m0, profile, SLOT_MIN)
     ledger = Ledger(space, cset.serverless, allowance=allowance, budget=budget, month_factor=mf)
     evaluator = Evaluator(index, space)
 
@@ -128,9 +129,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     stage("details")
     ranked = ledger.ranking()[:top]
     outcomes = {ci: _outcome(ledger, evaluator, ci) for ci in ranked if ledger.configs[ci].kind == "instance"}
-    scheduling, outcomes, cost_override = compare_schedules(index, ledger, outcomes, periodic, autocorr, demand, mf, allowance, budget, m0)
-    cost_of = lambda ci: cost_override.get(ci, float(ledger.cost[ci]))  # noqa: E731
-    ranked = sorted(ranked, key=lambda ci: (cost_of(ci), ci))
+    scheduling = scheduling_summary(ledger, ranked, periodic, autocorr, mf, allowance, budget)
 
     def build(ci: int, why: str | None = None) -> Candidate:
         c = ledger.configs[ci]
@@ -152,7 +151,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
         v_low, low = low_capacity_violations(out, index, mf)
         chosen.sensitivity = Sensitivity(capacity=round(low, 3), violation_minutes=round(v_low, 1), meets_sla=bool(sla.allows(v_low)),
                                          note="same policy and target value, capacity at the low end of its uncertainty band",
-                                         cost_band=cost_band(out, index, mf, peak, m0, allowance))
+                                         cost_band=cost_band(out, index, mf, peak, m0, allowance, profile, SLOT_MIN))
 
     stage("baselines")
     baselines = Baselines(static_peak=static_peak(cset, index, m0, peak), single_gpu_default=None)
@@ -187,6 +186,7 @@ def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int) -> InstanceOutcome:
     b, row = evaluator.where[lane]
     lanes, log = evaluator.batches[b]
     g = ledger.space.groups[c.gid]
-    return InstanceOutcome(g, g.options[int(ledger.region_choice[ci])], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]))
+    return InstanceOutcome(g, g.options[int(ledger.region_choice[ci])], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]),
+                           schedule=ledger.space.schedule(lane))
 
 

@@ -111,11 +111,11 @@ def low_capacity_violations(out: InstanceOutcome, index: TraceIndex, month_facto
 
 
 def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak_rps: float, min_instances: int,
-              allowance: float) -> CostBand | None:
+              allowance: float, profile=None, slot_min: int = 60) -> CostBand | None:
     """What the chosen configuration would cost if its capacity were at either end of its uncertainty band: for each
     end, the cheapest policy of the grid (re-searched at that capacity) whose violation minutes stay within the
     allowance. Turns "capacity ±x%" into a dollar range. None when the capacity was measured (no band)."""
-    from toolkit.planner.grid import G, LaneSpace
+    from toolkit.planner.grid import LaneSpace
     from toolkit.planner.simulate import run_events
 
     est = out.group.capacity
@@ -125,8 +125,8 @@ def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak
         return None
     band = {}
     for end, cap in ends.items():
-        space = LaneSpace([replace(out.group, cap=cap)], peak_rps, min_instances)
-        ids = np.arange(G, dtype=np.int64)
+        space = LaneSpace([replace(out.group, cap=cap)], peak_rps, min_instances, profile, slot_min)
+        ids = np.arange(space.G, dtype=np.int64)
         lanes = space.lanes(ids)
         log = run_events(index, lanes)
         viol, _ = measure_events(index, lanes, log, ids)

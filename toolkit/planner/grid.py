@@ -1,11 +1,18 @@
-"""The autoscaling policies searched for every instance group: safety factor x min capacity x max capacity.
+"""The autoscaling policies searched for every instance group: safety factor x min capacity x max capacity,
+and, for periodic traffic, scheduled floors (fraction of the slot profile x safety factor x max mode).
 
-A *lane* is one group under one policy; lane id = ``gid * len(GRID) + policy index``. The target value
+A *lane* is one group under one policy; lane id = ``gid * space.G + policy index``. The target value
 of a lane is AWS's formula, ``capacity at the SLA x safety factor x 60`` invocations per instance per
 minute. Min capacity starts at the spec's availability minimum; max capacity is either exactly what
 the peak minute needs at the SLA rate ("peak": stop adding instances there) or what target tracking
 would reach at the peak ("headroom"). One more policy per group is static provisioning for the peak
 (min = max = what the peak minute needs), so a plan never costs more than the static baseline.
+
+Scheduled policies (:data:`SCHED_GRID`, searched only when the traffic repeats daily) put a daily schedule of
+minimum capacities under target tracking (:mod:`toolkit.planner.schedule`); they are lanes like any other, so
+the exact and fast strategies search them alike and ``--top`` never changes which one wins. Their floors
+never go below the availability minimum, so the billed-minutes bound of :mod:`toolkit.planner.bounds`
+(computed with that minimum) holds for them too.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from toolkit.planner.schedule import FRACTIONS, build_schedule
 from toolkit.planner.simulate import Lanes
 
 # AWS's documented default first, so that it wins ties (e.g. when min = max capacity makes the target moot)
@@ -28,6 +36,8 @@ _SF = np.asarray([g[0] for g in GRID])
 _OFF = np.asarray([g[1] for g in GRID], dtype=np.int64)
 _PEAK_MODE = np.asarray([g[2] == "peak" for g in GRID])
 _STATIC = _OFF == STATIC
+G_TRACKING = G
+SCHED_GRID = [(frac, sf, mode) for frac in FRACTIONS for sf in SAFETY_FACTORS for mode in MAX_MODES]
 
 
 @dataclass(frozen=True)
@@ -47,12 +57,17 @@ def max_for_peak(peak_rps: float, cap: float) -> int:
 
 
 class LaneSpace:
-    """Lane parameters for a list of groups, computed on demand and vectorised."""
+    """Lane parameters for a list of groups, computed on demand and vectorised.
 
-    def __init__(self, groups, peak_rps: float, min_instances: int):
+    ``profile`` (the daily slot profile of the demand, :func:`toolkit.planner.schedule.slot_profile`) adds the
+    scheduled policies; without it only target tracking is searched."""
+
+    def __init__(self, groups, peak_rps: float, min_instances: int, profile=None, slot_min: int = 60):
         self.groups = groups
         self.peak = float(peak_rps)
         self.m0 = int(min_instances)
+        self.profile, self.slot_min = profile, slot_min
+        self.G = G_TRACKING + (len(SCHED_GRID) if profile is not None else 0)
         self.cap = np.asarray([g.cap for g in groups], dtype=float)
         self.dyn_table = []
         idx = []
@@ -61,28 +76,62 @@ class LaneSpace:
                 self.dyn_table.append(g.dynamics)
             idx.append(self.dyn_table.index(g.dynamics))
         self.dyn_idx = np.asarray(idx, dtype=np.int64)
+        n_sched = len(SCHED_GRID)
+        self._sf = np.concatenate([_SF, np.asarray([x[1] for x in SCHED_GRID])])[: self.G]
+        self._off = np.concatenate([_OFF, np.zeros(n_sched, dtype=np.int64)])[: self.G]
+        self._peak_mode = np.concatenate([_PEAK_MODE, np.asarray([x[2] == "peak" for x in SCHED_GRID])])[: self.G]
+        self._static = np.concatenate([_STATIC, np.zeros(n_sched, dtype=bool)])[: self.G]
+        self._schedules: dict[int, list[tuple[int, int]]] = {}
 
     @property
     def size(self) -> int:
-        return len(self.groups) * G
+        return len(self.groups) * self.G
 
     def split(self, lanes) -> tuple[np.ndarray, np.ndarray]:
         lanes = np.asarray(lanes, dtype=np.int64)
-        return lanes // G, lanes % G
+        return lanes // self.G, lanes % self.G
 
     def arrays(self, lanes) -> dict[str, np.ndarray]:
         gid, p = self.split(lanes)
         cap = self.cap[gid]
-        csf = cap * _SF[p]
+        csf = cap * self._sf[p]
         peak_need = np.maximum(1, np.ceil(self.peak / cap)).astype(np.int64)
         head_need = np.maximum(1, np.ceil(self.peak / csf)).astype(np.int64)
-        m = np.where(_STATIC[p], np.maximum(self.m0, peak_need), self.m0 + np.maximum(_OFF[p], 0))
-        M = np.maximum(m, np.where(_PEAK_MODE[p], peak_need, head_need))
+        m = np.where(self._static[p], np.maximum(self.m0, peak_need), self.m0 + np.maximum(self._off[p], 0))
+        M = np.maximum(m, np.where(self._peak_mode[p], peak_need, head_need))
         return {"gid": gid, "policy": p, "cap": cap, "csf": csf, "min": m, "max": M, "dyn": self.dyn_idx[gid]}
 
+    def is_scheduled(self, lanes) -> np.ndarray:
+        return self.split(lanes)[1] >= G_TRACKING
+
+    def schedule(self, lane: int) -> list[tuple[int, int]] | None:
+        """The daily (minute of day, floor) actions of a scheduled lane; None for target tracking alone."""
+        lane = int(lane)
+        gid, p = divmod(lane, self.G)
+        if p < G_TRACKING:
+            return None
+        if lane not in self._schedules:
+            frac = SCHED_GRID[p - G_TRACKING][0]
+            a = self.arrays([lane])
+            g = self.groups[gid]
+            self._schedules[lane] = build_schedule(self.profile, g.cap, frac, self.m0, int(a["max"][0]), g.dynamics.startup_min, self.slot_min)
+        return self._schedules[lane]
+
     def lanes(self, lanes) -> Lanes:
+        lanes = np.asarray(lanes, dtype=np.int64)
         a = self.arrays(lanes)
-        return lanes_from_arrays(a["csf"], a["cap"], a["min"], a["max"], [self.dyn_table[i] for i in range(len(self.dyn_table))], a["dyn"])
+        dyn = [self.dyn_table[i] for i in range(len(self.dyn_table))]
+        sched = self.is_scheduled(lanes)
+        if not sched.any():
+            return lanes_from_arrays(a["csf"], a["cap"], a["min"], a["max"], dyn, a["dyn"])
+        rows = [self.schedule(lane) if s else [(0, int(lo))] for lane, s, lo in zip(lanes.tolist(), sched.tolist(), a["min"].tolist())]
+        width = max(len(r) for r in rows)
+        tod = np.full((lanes.size, width), -1, dtype=np.int64)
+        floor = np.zeros((lanes.size, width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            for j, (m, f) in enumerate(r):
+                tod[i, j], floor[i, j] = m, min(f, int(a["max"][i]))
+        return lanes_from_arrays(a["csf"], a["cap"], a["min"], a["max"], dyn, a["dyn"], schedule=(tod, floor))
 
     def bound_window(self, lanes) -> np.ndarray:
         gid, _ = self.split(lanes)
@@ -95,13 +144,13 @@ class LaneSpace:
 
     def policy(self, lane: int) -> Policy:
         a = self.arrays([lane])
-        sf = float(_SF[a["policy"][0]])
+        sf = float(self._sf[a["policy"][0]])
         return Policy(sf, int(a["min"][0]), int(a["max"][0]), float(a["csf"][0]) * 60.0)
 
     def cheapest_policy_lanes(self) -> np.ndarray:
         """Per group, the lane whose lower bound is smallest: highest safety factor, min offset 0, 'peak' max."""
         best = next(i for i, (sf, off, mode) in enumerate(GRID) if sf == max(SAFETY_FACTORS) and off == 0 and mode == "peak")
-        return np.arange(len(self.groups), dtype=np.int64) * G + best
+        return np.arange(len(self.groups), dtype=np.int64) * self.G + best
 
 
 def lanes_from_arrays(csf, cap, min_cap, max_cap, dyn_table, dyn_idx, schedule=None) -> Lanes:

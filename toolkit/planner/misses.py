@@ -8,7 +8,6 @@ from toolkit.artifacts.plan import Candidate, PlanFile, Simulation
 from toolkit.errors import InfeasibleError
 from toolkit.planner import costs as C
 from toolkit.planner.assemble import InstanceOutcome, instance_candidate, latency_miss, miss_reason, serverless_candidate, short_name
-from toolkit.planner.grid import G
 from toolkit.platforms import platform_for
 from toolkit.sla import Rate
 
@@ -26,6 +25,7 @@ def nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, s
             c.serverless = best[3]
             scored.append((best[0], best[1], c.index, ("serverless", c, best[4])))
             continue
+        G = ledger.space.G
         lanes = np.arange(c.gid * G, (c.gid + 1) * G)
         done = lanes[ledger.billed[lanes] >= 0]
         best = None
@@ -50,7 +50,8 @@ def nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, s
             b, row = evaluator.where[lane]
             lanes, log = evaluator.batches[b]
             g = ledger.space.groups[obj.gid]
-            o = InstanceOutcome(g, g.options[opt], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]))
+            o = InstanceOutcome(g, g.options[opt], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]),
+                                schedule=ledger.space.schedule(lane))
             out.append(instance_candidate(o, index, mf, cset.requests_per_month, feasible=False, why=why))
         else:
             x = obj

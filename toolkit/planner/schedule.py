@@ -46,12 +46,23 @@ def hourly_profile(demand: np.ndarray, quantile: float = 0.95) -> np.ndarray:
     return np.quantile(hours, quantile, axis=0)
 
 
-def build_schedule(profile: np.ndarray, cap: float, fraction: float, min_cap: int, max_cap: int, startup_min: int) -> list[tuple[int, int]]:
-    """Daily (minute of day, floor) actions, starting at minute 0, merged where the floor does not change."""
+def slot_profile(demand: np.ndarray, slot_min: int = 60, quantile: float = 0.95) -> np.ndarray:
+    """For each ``slot_min``-minute slot of the day, the given quantile over days of that slot's busiest minute."""
+    d = np.asarray(demand, dtype=float)
+    days = d.size // 1440
+    slots = d[: days * 1440].reshape(days, 1440 // slot_min, slot_min).max(axis=2)
+    return np.quantile(slots, quantile, axis=0)
+
+
+def build_schedule(profile: np.ndarray, cap: float, fraction: float, min_cap: int, max_cap: int, startup_min: int,
+                   slot_min: int = 60) -> list[tuple[int, int]]:
+    """Daily (minute of day, floor) actions, starting at minute 0, merged where the floor does not change.
+
+    ``profile`` holds one figure per ``slot_min``-minute slot of the day (24 for hours)."""
     floors = [min(max_cap, max(min_cap, math.ceil(fraction * p / cap))) for p in profile]
     actions = {}
     for h, f in enumerate(floors):
-        actions[(h * 60 - startup_min - 1) % 1440] = f
+        actions[(h * slot_min - startup_min - 1) % 1440] = f
     # the floor in force at minute 0 is the last action at or before it (wrapping from yesterday)
     times = sorted(actions)
     at0 = actions[0] if 0 in actions else actions[times[-1]]

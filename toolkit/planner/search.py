@@ -23,7 +23,7 @@ import numpy as np
 from toolkit.sla import allows
 
 from toolkit.planner.bounds import billed_lower_bound
-from toolkit.planner.grid import G, LaneSpace
+from toolkit.planner.grid import LaneSpace
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, measure_events, run_events
 
 _BIG = np.iinfo(np.int64).max // 4
@@ -102,7 +102,7 @@ class Ledger:
 
     def lower_cost(self, lanes, lb_billed) -> np.ndarray:
         """A lower bound on the cost of every configuration of the lanes' groups."""
-        gid = np.asarray(lanes) // G
+        gid = np.asarray(lanes) // self.space.G
         return self.hours(lb_billed) * self.min_unit[gid] + self.min_fixed[gid]
 
     def option_cost(self, gid: int, billed_minutes: int, option_ids) -> tuple[float, int]:
@@ -116,6 +116,7 @@ class Ledger:
         self.billed[lanes] = billed
         self.viol[lanes] = viol
         self.served[lanes] = served
+        G = self.space.G
         for gid in np.unique(lanes // G):
             gid = int(gid)
             sl = slice(gid * G, (gid + 1) * G)
@@ -199,6 +200,7 @@ class FastStrategy:
         gids = gids[~self.expanded[gids]]
         if not gids.size:
             return
+        G = self.space.G
         lanes = (gids[:, None] * G + np.arange(G)[None, :]).ravel()
         a = self.space.arrays(lanes)
         lb = billed_lower_bound(self.index, a["csf"], a["min"], a["max"], self.space.bound_window(lanes), self.space.out_ratio(lanes))
@@ -215,7 +217,7 @@ class FastStrategy:
             if not todo.size:
                 cand = np.flatnonzero(~self.evaluated & np.isfinite(self.lane_lb))
                 return self._batch(cand)
-            k = max(1, -(-self.seed_lanes // G)) * (1 << min(self.calls - 1, 16))
+            k = max(1, -(-self.seed_lanes // self.space.G)) * (1 << min(self.calls - 1, 16))
             self._expand(todo[:k])
         else:
             self._expand(self.group_order[self.group_lb[self.group_order] <= t])
