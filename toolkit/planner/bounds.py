@@ -43,17 +43,33 @@ def billed_lower_bound(index: TraceIndex, csf, min_cap, max_cap, window, out_rat
     n = index.n
     total = initial_capacity(index.d[0], csf, m, M) + (n - 1) * m
     for w in np.unique(window):
-        sel = np.flatnonzero(window == w)
+        sel_all = np.flatnonzero(window == w)
         ys = np.sort(index.rmin(int(w))[: n - 1])
-        span = M[sel] - m[sel]
-        if not span.sum():
-            continue
-        lane = np.repeat(np.arange(sel.size), span)
-        k = np.repeat(m[sel], span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
-        thr = ((ratio[sel][lane] * k) * csf[sel][lane]) * _SLACK
-        above = (n - 1) - np.searchsorted(ys, thr, side="right")
-        total[sel] += np.bincount(lane, weights=above, minlength=sel.size).astype(np.int64)
+        for sel in _chunks(sel_all, M[sel_all] - m[sel_all]):
+            span = M[sel] - m[sel]
+            if not span.sum():
+                continue
+            lane = np.repeat(np.arange(sel.size), span)
+            k = np.repeat(m[sel], span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
+            thr = ((ratio[sel][lane] * k) * csf[sel][lane]) * _SLACK
+            above = (n - 1) - np.searchsorted(ys, thr, side="right")
+            total[sel] += np.bincount(lane, weights=above, minlength=sel.size).astype(np.int64)
     return total
+
+
+_CHUNK = 1 << 20  # instance thresholds held at once: memory stays flat however many instances the peak needs
+
+
+def _chunks(lanes: np.ndarray, span: np.ndarray):
+    """``lanes`` in consecutive pieces whose spans add up to at most :data:`_CHUNK` (a lane alone may exceed it)."""
+    start, acc = 0, 0
+    for i, s in enumerate(span.tolist()):
+        if acc and acc + s > _CHUNK:
+            yield lanes[start:i]
+            start, acc = i, 0
+        acc += s
+    if start < lanes.size:
+        yield lanes[start:]
 
 
 def oracle_instances(demand: np.ndarray, cap: float, min_cap: int) -> np.ndarray:
