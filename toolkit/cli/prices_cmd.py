@@ -7,6 +7,32 @@ import click
 from toolkit.cli.output import emit, log, warn
 
 PLATFORMS = ["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
+_SIZES = {"nano": 0.125, "micro": 0.25, "small": 0.5, "medium": 1, "large": 2, "xlarge": 4}
+
+
+def size_key(instance_type: str) -> tuple:
+    """Sort key putting instance sizes in their natural order: ml.c7i.large < xlarge < 2xlarge < 4xlarge < 12xlarge;
+    the family first (ml.c7i before ml.g5), 'metal' after every size, and unknown sizes by name after those."""
+    import re
+
+    family, _, size = instance_type.rpartition(".")
+    if size in _SIZES:
+        return family, 0, _SIZES[size], size
+    if m := re.fullmatch(r"(\d+)xlarge", size):
+        return family, 0, 4 * int(m.group(1)), size
+    if size.startswith("metal"):
+        return family, 1, 0, size
+    return family, 2, 0, size
+
+
+def _ordered(rows: list[dict]) -> list[dict]:
+    """The catalog's rows with instance types in natural size order; platforms and their price kinds keep their
+    order, and the spot row stays after its on-demand row (a stable sort)."""
+    blocks: dict[tuple, int] = {}
+    for r in rows:
+        blocks.setdefault((r["platform"], r["instance_type"] is None), len(blocks))
+    return sorted(rows, key=lambda r: (blocks[(r["platform"], r["instance_type"] is None)],
+                                       size_key(r["instance_type"]) if r["instance_type"] else (r["item"],), r["region"]))
 
 
 @click.group()
@@ -22,19 +48,22 @@ def prices() -> None:
 @click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform.")
 @click.option("--region", help="Only this AWS region, e.g. us-east-1.")
 @click.option("--instance-type", "instance_type", help="Only this instance type (ml.* for SageMaker, EC2 names for Kubernetes).")
-def show(platform: str | None, region: str | None, instance_type: str | None) -> None:
+@click.option("--purchase", type=click.Choice(["on-demand", "savings-plan", "spot"]),
+              help="Only this way of buying capacity: on-demand (with usage rates), Savings Plans rates, or spot.")
+def show(platform: str | None, region: str | None, instance_type: str | None, purchase: str | None) -> None:
     """List prices with their source, date, age and confidence.
 
     \b
     Examples:
       leanserve prices show --platform sagemaker-realtime --region us-east-1
       leanserve prices show --instance-type ml.g5.xlarge
+      leanserve prices show --platform kubernetes --purchase spot
       leanserve --json prices show --platform kubernetes --region eu-west-1
     """
     from toolkit.pricing import load_catalog
 
     cat = load_catalog(warn=warn)
-    rows = cat.price_rows(platform, region, instance_type)
+    rows = _ordered(cat.price_rows(platform, region, instance_type, purchase))
     log(f"price data: {cat.source_note}", 1)
     data = {"source_note": cat.source_note, "prices": rows}
 
@@ -48,7 +77,7 @@ def show(platform: str | None, region: str | None, instance_type: str | None) ->
                 hw_text = f"{hw['vcpus']} vCPU {hw['memory_gib']:g} GiB"
                 if hw["accelerator"]:
                     hw_text += f" {hw['accelerator_count']:g}x{hw['accelerator']}"
-            unit = r["unit"] + (" spot" if "spot" in r["item"] else "")
+            unit = r["unit"] + ("" if r.get("purchase", "on-demand") == "on-demand" else f" {r['purchase']}")
             lines.append((r["platform"], r["instance_type"] or r["item"], r["region"], f"{r['usd']:.6g}", unit, hw_text,
                           r["source"], r["as_of"], f"{r['age_days']:.0f}d", r["confidence"]))
         widths = [max(len(line[i]) for line in lines) for i in range(len(head))]

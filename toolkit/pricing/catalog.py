@@ -174,6 +174,8 @@ class Catalog:
         notes: list[str] | None = None,
         warn: Callable[[str], None] | None = None,
         spot: list[Ec2PriceRow] | None = None,
+        savings_plans: list | None = None,
+        interruptions: list | None = None,
     ):
         self.today = today or datetime.now(timezone.utc).date()
         self._hosting = {(r.instance_type, r.region): r for r in hosting}
@@ -182,6 +184,9 @@ class Catalog:
         self._spot = {(r.instance_type, r.region): r for r in (spot if spot is not None else ec2) if r.spot_usd_per_hour is not None}
         self._rates = {(r.item, r.region): r for r in rates}
         self._instances = {r.name: _info(r) for r in instances}
+        # purchase options (toolkit.pricing.commitments): Savings Plans rates and spot interruption bands
+        self._commitments = {(r.instance_type, r.region, r.plan, r.term, r.payment): r for r in savings_plans or []}
+        self._interruptions = {(r.instance_type, r.region): r for r in interruptions or []}
         self.source_note = source_note
         self.notes = list(notes or [])
         self._warn = warn or _default_warn
@@ -268,6 +273,18 @@ class Catalog:
         where = f"spot seen in {row.spot_zone}; " if row.spot_zone else ""
         return self._quote("ec2-spot", row.spot_usd_per_hour, "hour", row.source, where + row.sources, row.as_of, "low")
 
+    def savings_plan_rate(self, instance_type: str, region: str, term: str = "1yr", payment: str = "no-upfront", plan: str | None = None):
+        """Savings Plans USD per instance-hour (a ``CommitmentQuote``; PriceNotFound when the catalog has no rate)."""
+        from toolkit.pricing.commitments import savings_plan_rate
+
+        return savings_plan_rate(self, instance_type, region, term, payment, plan)
+
+    def interruption_rate(self, family_or_type: str, region: str = "us-east-1"):
+        """The spot interruption band (an ``InterruptionBand``, a labelled estimate) of an EC2 family or type."""
+        from toolkit.pricing.commitments import interruption_rate
+
+        return interruption_rate(self, family_or_type, region)
+
     def serverless_rates(self, region: str) -> ServerlessRates:
         """SageMaker Serverless USD per GB-second and per GB processed in ``region``."""
         return ServerlessRates(region, self._rate("serverless-compute", region), self._rate("serverless-data", region))
@@ -276,11 +293,12 @@ class Catalog:
         """Endpoint ML storage USD per GB-month."""
         return self._rate("endpoint-storage", region)
 
-    def price_rows(self, platform: str | None = None, region: str | None = None, instance_type: str | None = None) -> list[dict]:
-        """Every price matching the filters, as flat dicts (for `prices show`)."""
+    def price_rows(self, platform: str | None = None, region: str | None = None, instance_type: str | None = None,
+                   purchase: str | None = None) -> list[dict]:
+        """Every price matching the filters, as flat dicts (for `prices show`); ``purchase``: on-demand | savings-plan | spot."""
         from toolkit.pricing.listing import price_rows
 
-        return price_rows(self, platform, region, instance_type)
+        return price_rows(self, platform, region, instance_type, purchase)
 
     # ---- internals ----------------------------------------------------------------------------
     def rate(self, item: str, region: str) -> PriceQuote:
@@ -299,7 +317,7 @@ class Catalog:
             key = (dataset.split("-")[0] if dataset.startswith("ec2") else dataset, source, as_of)
             if key not in self._warned:
                 self._warned.add(key)
-                what = {"hosting": "SageMaker real-time", "ec2": "EC2", "serverless": "SageMaker serverless", "endpoint": "endpoint storage"}.get(key[0].split("-")[0], key[0])
+                what = {"hosting": "SageMaker real-time", "ec2": "EC2", "serverless": "SageMaker serverless", "endpoint": "endpoint storage", "savings": "Savings Plans"}.get(key[0].split("-")[0], key[0])
                 msg = (f"{what} prices come from the {source} of {as_of}, {age:.0f} days old "
                        f"(older than {STALE_AFTER_DAYS}); run `leanserve prices refresh` with AWS credentials to update them")
                 self.warnings.append(msg)

@@ -14,7 +14,11 @@ from toolkit.pricing.rows import (
     DATA_DIR,
     DATASETS,
     INSTANCES_FILE,
+    PURCHASE_DATASETS,
+    SPOT_PRICES_FILE,
+    Ec2PriceRow,
     InstanceRow,
+    SpotPriceRow,
     read_rows,
 )
 
@@ -84,5 +88,51 @@ def load_catalog(cache_dir: str | Path | None = None, *, today: date | None = No
             spot = rows
         parts.append(label)
     instances = read_rows(InstanceRow, (DATA_DIR / INSTANCES_FILE).read_text(encoding="utf-8"), INSTANCES_FILE)
+    purchase, spot, extra_parts = _purchase_options(folder, spot, today, notes, warn_fn)
     return Catalog(data["hosting"], data["ec2"], data["rates"], instances, today=today,
-                   source_note="; ".join(parts), notes=notes, warn=warn, spot=spot)
+                   source_note="; ".join(parts + extra_parts), notes=notes, warn=warn, spot=spot,
+                   savings_plans=purchase["savings_plans"], interruptions=purchase["interruptions"])
+
+
+PURCHASE_KEYS = {
+    "savings_plans": lambda r: (r.instance_type, r.region, r.plan, r.term, r.payment),
+    "interruptions": lambda r: (r.instance_type, r.region),
+}
+
+
+def _cached(folder: Path, fname: str, cls: type, notes: list[str], warn_fn: Callable[[str], None]) -> list:
+    path = folder / fname
+    if not path.exists():
+        return []
+    try:
+        return _read_dataset(path, cls)
+    except InputError as exc:
+        msg = f"ignoring the cached price file {path}: {exc.message}; using the snapshot"
+        notes.append(msg)
+        warn_fn(msg)
+        return []
+
+
+def _purchase_options(folder: Path, spot: list, today: date, notes: list[str], warn_fn: Callable[[str], None]):
+    """Savings Plans rates and spot interruption bands (snapshot + cache), and spot prices overlaid by refreshed ones.
+
+    The source note only grows when the cache holds such rows (the snapshot's bands carry their own dates)."""
+    out: dict[str, list] = {}
+    parts: list[str] = []
+    for name, (fname, cls) in PURCHASE_DATASETS.items():
+        rows = _read_dataset(DATA_DIR / fname, cls)
+        extra = _cached(folder, fname, cls, notes, warn_fn)
+        if extra:
+            rows, used = _merge(rows, extra, PURCHASE_KEYS[name])
+            newest = max(r.as_of for r in extra)
+            parts.append(f"{name.replace('_', ' ')}: cache {folder / fname} of {newest} ({(today - _parse_date(newest)).days} days old, {used} rows used)")
+        out[name] = rows
+    fetched = _cached(folder, SPOT_PRICES_FILE, SpotPriceRow, notes, warn_fn)
+    if fetched:
+        od = {(r.instance_type, r.region): r.usd_per_hour for r in spot}
+        as_rows = [Ec2PriceRow(r.instance_type, r.region, od.get((r.instance_type, r.region), float("nan")), r.spot_usd_per_hour,
+                               r.spot_zone, r.source, r.sources, r.as_of, r.confidence) for r in fetched]
+        spot, used = _merge(list(spot), as_rows, KEYS["ec2"])
+        newest = max(r.as_of for r in fetched)
+        parts.append(f"spot prices: cache {folder / SPOT_PRICES_FILE} of {newest} ({used} rows used)")
+    return out, spot, parts

@@ -7,7 +7,8 @@ The Pricing API lives in us-east-1 (it answers for every region). Queries, per r
   AmazonSageMaker  regionCode=R, productFamily=Storage, volumeType=General Purpose-Hosting  $/GB-month
   AmazonEC2        regionCode=R, instanceType=T, Linux, Shared, no software, Used   (for every EC2 type in the catalog)
 each paginated with ``get_products``. Only instance types the hardware table knows are kept. Spot prices
-are not in the Price List; they stay from the snapshot.
+are not in the Price List: with the Pricing client it makes itself, a refresh also fetches Savings Plans rates
+and current spot prices (``toolkit.pricing.refresh_commitments``); without them spot stays from the snapshot.
 
 Failures never crash: throttling, missing credentials, access denied or network errors end the refresh
 with a warning; nothing is written for a data set that did not arrive completely, and reading falls
@@ -102,8 +103,14 @@ def refresh_prices(
     client=None,
     progress: Callable[[str], None] | None = None,
     today: str | None = None,
+    commitment_clients=None,
 ) -> RefreshResult:
-    """Fetch prices for ``regions`` into the cache. ``client``: a boto3 ``pricing`` client (tests pass a stubbed one)."""
+    """Fetch prices for ``regions`` into the cache. ``client``: a boto3 ``pricing`` client (tests pass a stubbed one).
+
+    ``commitment_clients`` (:class:`toolkit.pricing.refresh_commitments.Clients`) fetch Savings Plans rates and spot
+    prices too; by default they are created only when ``client`` is (a caller passing a client passes these as well).
+    """
+    from toolkit.pricing import refresh_commitments
     regions = regions or DEFAULT_REGIONS
     folder = Path(cache_dir) if cache_dir is not None else cache_mod.default_cache_dir()
     result = RefreshResult(str(folder), regions)
@@ -120,6 +127,7 @@ def refresh_prices(
             from botocore.config import Config
 
             client = boto3.client("pricing", region_name="us-east-1", config=Config(retries={"max_attempts": 5, "mode": "adaptive"}))
+            commitment_clients = commitment_clients or refresh_commitments.default_clients()
         except Exception as exc:  # noqa: BLE001 - no boto3, bad config: fall back to the snapshot
             result.ok = False
             result.warnings.append(f"cannot create a Pricing API client ({exc}); the snapshot stays in use")
@@ -162,6 +170,11 @@ def refresh_prices(
         merged = {key(r): r for r in _existing(folder, name, cls) if r.region not in regions}
         merged.update({key(r): r for r in new})
         files[name] = write_rows(sorted(merged.values(), key=key), cls)
+    if commitment_clients is not None:  # Savings Plans rates and spot prices (toolkit.pricing.refresh_commitments)
+        extra = refresh_commitments.fetch(regions, commitment_clients, known_sm, known_ec2, folder, fetched_at, progress)
+        files.update(extra.files)
+        result.fetched.update(extra.fetched)
+        result.warnings += extra.warnings
     if not files:
         result.warnings.append("the Pricing API returned no usable prices; the snapshot stays in use")
         return result

@@ -157,3 +157,74 @@ DATASETS: dict[str, tuple[str, type]] = {
     "rates": ("sagemaker_rates.csv", RateRow),
 }
 INSTANCES_FILE = "instances.csv"
+
+
+# ---- purchase options: Savings Plans rates, spot interruption bands, refreshed spot prices -----------------
+SAVINGS_PLANS_API = "aws-savings-plans-api"
+SPOT_API = "aws-ec2-spot-price-history"
+
+
+@dataclass(frozen=True)
+class SavingsPlanRateRow:
+    """A Savings Plans rate of one instance type in one region, for one plan, term and payment option.
+
+    ``usd_per_hour`` is the effective USD per instance-hour of usage covered by the plan (the offering
+    rate ``describe_savings_plans_offering_rates`` returns; it already includes the upfront part spread
+    over the term). ``upfront_fraction`` is the share of the hourly commitment paid at purchase: 0 (No
+    Upfront), 0.5 (Partial Upfront: AWS asks at least half) or 1 (All Upfront); it lets a report amortise
+    the upfront payment month by month.
+    """
+
+    instance_type: str  #: ``ml.*`` for the SageMaker plan, EC2 names for the EC2 plans
+    region: str
+    plan: str  #: sagemaker | ec2-instance | compute
+    term: str  #: 1yr | 3yr
+    payment: str  #: no-upfront | partial-upfront | all-upfront
+    usd_per_hour: float  #: effective USD per instance-hour under the plan
+    upfront_fraction: float  #: share of the commitment paid upfront (0, 0.5, 1)
+    source: str  #: ``snapshot`` or ``aws-savings-plans-api``
+    sources: str
+    as_of: str
+    confidence: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class SpotInterruptionRow:
+    """The EC2 Spot Instance Advisor's frequency-of-interruption band of one instance type in one region.
+
+    ``band`` is one of ``<5%``, ``5-10%``, ``10-15%``, ``15-20%``, ``>20%``: the share of spot instances
+    of that type AWS reclaimed over the trailing month (Linux). A labelled estimate, never a measurement.
+    """
+
+    instance_type: str  #: EC2 name, e.g. ``g5.xlarge``
+    region: str
+    band: str
+    source: str
+    sources: str
+    as_of: str
+    confidence: str  #: always "low": the advisor publishes a band over a past month, not a rate
+
+
+@dataclass(frozen=True)
+class SpotPriceRow:
+    """A spot price fetched by ``prices refresh`` (``describe_spot_price_history``): the lowest current price
+    over the region's zones, USD per instance-hour, Linux/UNIX."""
+
+    instance_type: str
+    region: str
+    spot_usd_per_hour: float
+    spot_zone: str  #: availability zone where that price was seen
+    source: str
+    sources: str
+    as_of: str
+    confidence: str
+
+
+# purchase-option datasets: (file name, row class). Kept apart from DATASETS: SNAPSHOT.json (written by
+# scripts/build_catalog.py from the seed folder) does not list them; each row carries its own date.
+PURCHASE_DATASETS: dict[str, tuple[str, type]] = {
+    "savings_plans": ("savings_plan_rates.csv", SavingsPlanRateRow),
+    "interruptions": ("spot_interruptions.csv", SpotInterruptionRow),
+}
+SPOT_PRICES_FILE = "ec2_spot_prices.csv"  #: cache only: refreshed spot prices (the snapshot's are in ec2_prices.csv)
