@@ -103,12 +103,23 @@ def test_fast_and_exact_strategies_agree(tmp_path, catalog, changes):
     assert fast.stats.lanes_simulated <= exact.stats.lanes_simulated
 
 
-def test_kubernetes_spot_options_when_allowed(tmp_path, catalog):
-    p = _plan(tmp_path, catalog, top=3, **{"traffic.days": 2, "targets.platforms": ["kubernetes"], "targets.allow_spot": True}).plan
-    assert p.chosen.spot is True and p.chosen.platform == "kubernetes"
-    comps = {i.component for i in p.chosen.cost_items}
+def test_kubernetes_spot_carries_only_the_capacity_above_the_floor(tmp_path, catalog):
+    """Spot nodes run above the availability floor, interruptions simulated; a fleet that never leaves the floor stays on demand."""
+    flat = _plan(tmp_path, catalog, top=3, **{"traffic.days": 2, "targets.platforms": ["kubernetes"], "targets.allow_spot": True}).plan
+    assert flat.chosen.spot is False and flat.chosen.purchase.spot is None  # 2 nodes all month: nothing to put on spot
+    p = _plan(tmp_path, catalog, top=3, **{"traffic.days": 3, "sla.peak_rps": 1500, "traffic.pattern.trough_rps": 150,
+                                           "targets.platforms": ["kubernetes"], "targets.allow_spot": True}).plan
+    c = p.chosen
+    assert c.spot is True and c.platform == "kubernetes"
+    comps = {i.component for i in c.cost_items}
     assert {"instances", "storage", "cluster", "load-balancer"} <= comps
-    assert any(i.price.sku.endswith(" spot") for i in p.chosen.cost_items if i.component == "instances")
+    skus = [i.price.sku for i in c.cost_items if i.component == "instances"]
+    assert any(s.endswith(" spot") for s in skus) and any(s.endswith("on-demand floor") for s in skus)
+    floor = next(i for i in c.cost_items if i.price.sku.endswith("on-demand floor"))
+    assert floor.usage_quantity == pytest.approx(2 * 720)  # the availability minimum, all month, on demand
+    s = c.purchase.spot
+    assert s.floor_instances == 2 and s.interruption_band and s.violation_minutes == c.simulation.violation_minutes
+    assert c.purchase.on_demand_usd > c.purchase.deployed_usd == pytest.approx(c.monthly_cost_usd, abs=0.01)
 
 
 def test_scheduled_scaling_wins_on_a_daily_spike(tmp_path, catalog):

@@ -193,6 +193,57 @@ class Sensitivity(_Section):
                                                                  "capacity at each end of the band.")
 
 
+class Downside(_Section):
+    """The recommended commitment if traffic is lower than the spec says (re-simulated with the same policy)."""
+
+    traffic_change_pct: float = Field(examples=[-30, -60])
+    on_demand_usd: float = Field(description="That traffic bought entirely on demand, per month.")
+    committed_usd: float = Field(description="With the commitment: committed spend (used or not) plus usage above it.")
+    unused_commitment_usd: float = 0.0
+
+
+class Commitment(_Section):
+    """A Savings Plans commitment: what to buy, and what it does to the month."""
+
+    plan: str = Field(examples=["sagemaker", "ec2-instance"])
+    term: str = Field(examples=["1yr", "3yr"])
+    payment: str = Field(examples=["no-upfront", "partial-upfront", "all-upfront"])
+    commitment_usd_per_hour: float = Field(description="USD per hour committed (billed every hour of the term, used or not).")
+    committed_instances: float = Field(description="Instances the commitment covers each hour at the plan rate.")
+    discount: float = Field(description="1 - plan rate / on-demand rate, from the cited rate.")
+    break_even_utilisation: float = Field(description="The commitment pays off when used at least this share of the hours.")
+    monthly_usd: float = Field(description="The month's instance cost with the commitment (amortised upfront included).")
+    saving_usd: float = Field(description="Monthly saving against the same usage on demand.")
+    upfront_usd: float = Field(default=0.0, description="Paid at purchase for the whole term (partial/all upfront).")
+    rate: PriceRef
+    downside: list[Downside] = Field(default_factory=list)
+
+
+class SpotUse(_Section):
+    """Kubernetes capacity above the availability floor on spot nodes, interruptions simulated."""
+
+    floor_instances: int = Field(description="Nodes kept on demand at all times.")
+    spot_instance_hours: float = Field(description="Node-hours above the floor, per 30-day month.")
+    fallback_instance_hours: float = Field(description="Replacement nodes that found no spot capacity and ran on demand.")
+    interruption_band: str = Field(description="The Spot Instance Advisor's frequency-of-interruption band (an estimate).")
+    interruptions_per_instance_hour: float
+    replacement_delay_min: int
+    interruptions: int = Field(description="Interruptions drawn in the simulated period.")
+    violation_minutes: float = Field(description="Violation minutes per month with interruptions, target tracking included.")
+    seed: int = 0
+    source: str = ""
+
+
+class Purchase(_Section):
+    """How the capacity is bought: on demand (or spot above the floor) as deployed, and the commitment to buy."""
+
+    deployed_usd: float = Field(description="The month as deployed: on demand, or on demand + spot above the floor.")
+    on_demand_usd: float = Field(description="The same fleet entirely on demand.")
+    committed: Commitment | None = Field(default=None, description="The recommended Savings Plans commitment; deploy never buys it.")
+    spot: SpotUse | None = None
+    notes: list[str] = Field(default_factory=list, description="Purchase options left out, and why (e.g. no rate in the catalog).")
+
+
 class Candidate(_Model):
     variant: str
     platform: Literal[platform_names()]
@@ -213,6 +264,7 @@ class Candidate(_Model):
     capacity_band: list[float] | None = Field(default=None, min_length=2, max_length=2,
                                               description="Low and high end of the capacity estimate's uncertainty band, in capacity's unit.")
     sensitivity: Sensitivity | None = None
+    purchase: Purchase | None = Field(default=None, description="How to buy it: on-demand, spot above the floor, Savings Plans.")
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 

@@ -29,7 +29,11 @@ SLA and budget: the nearest misses are printed and written to plan.json."""
 @click.option("--explain", is_flag=True, help="Also show assumptions, which numbers are estimates and how uncertain, price ages.")
 @click.option("--strategy", type=click.Choice(["fast", "exact"]), default="fast", show_default=True,
               help="Search: 'fast' prunes by a provable lower bound on cost; 'exact' simulates every candidate x policy.")
-def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str | None, top: int, explain: bool, strategy: str) -> None:
+@click.option("--purchase", "purchase", multiple=True, type=click.Choice(["on-demand", "savings-plan", "spot"]),
+              help="Ways of buying capacity the plan may use (repeat the option; default: all). On-demand is always the base; "
+                   "spot also needs targets.allow_spot in the spec.")
+def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str | None, top: int, explain: bool, strategy: str,
+         purchase: tuple[str, ...]) -> None:
     """Find the cheapest configuration that meets SPEC's SLA and budget, and its autoscaling policy.
 
     Candidates are every accepted variant x platform (SageMaker real-time, SageMaker Serverless
@@ -38,7 +42,9 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
     autoscaling policy (target value, min and max capacity) chosen by simulating the spec's
     traffic minute by minute: CloudWatch alarms, cooldowns, start-up delays, cold starts. The
     cheapest candidate within the violation allowance and budget wins; a daily scheduled-scaling
-    policy is compared on periodic traffic. Prints the top N with why each runner-up lost and two
+    policy is compared on periodic traffic. Spot nodes (when allowed) carry the capacity above the
+    availability floor, with interruptions simulated; the cheapest Savings Plans commitment is
+    recommended where the catalog has a rate (deploy never buys one). Prints the top N with why each runner-up lost and two
     baselines (static provisioning for peak; ml.g5.xlarge with AWS's default target tracking),
     and writes plan.json.
     """
@@ -63,9 +69,10 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
             def on_stage(name: str) -> None:
                 bar.update(task, completed=stages.index(name), description=f"planning: {name}")
 
-            result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage)
+            result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage, purchase=purchase or None)
     else:
-        result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=lambda s: log(f"planning: {s}", 1))
+        result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=lambda s: log(f"planning: {s}", 1),
+                           purchase=purchase or None)
     p = result.plan
     save_artifact(p, out_path)
     for w in result.warnings:

@@ -20,6 +20,7 @@ from toolkit.errors import InfeasibleError
 from toolkit.planner import costs as C
 from toolkit.planner.assemble import InstanceOutcome, cost_band, instance_candidate, low_capacity_violations, serverless_candidate, why_lost
 from toolkit.planner.baselines import DEFAULT_GPU, single_gpu_default, static_peak
+from toolkit.planner.buying import PURCHASE_OPTIONS, apply_spot, check_spot, purchase_section
 from toolkit.planner.candidates import enumerate_candidates
 from toolkit.planner.grid import LaneSpace
 from toolkit.planner.misses import infeasible_error, nearest_misses
@@ -52,6 +53,18 @@ def load_inputs(spec_path, variants_path, profiles_path=None):
     return loaded, variants, profiles
 
 
+def check_purchase(purchase) -> set[str]:
+    """The purchase options a plan may use (all by default); an unknown one is bad input with the choices."""
+    from toolkit.errors import InputError
+    from toolkit.suggest import did_you_mean
+
+    chosen = set(purchase or PURCHASE_OPTIONS)
+    for p in chosen:
+        if p not in PURCHASE_OPTIONS:
+            raise InputError(f"unknown purchase option '{p}'{did_you_mean(p, PURCHASE_OPTIONS)}", hint=f"choose from: {', '.join(PURCHASE_OPTIONS)}")
+    return chosen | {"on-demand"}
+
+
 def _no_accepted_variant(variants) -> InfeasibleError:
     rejected = [f"{v.name} ({v.rejected_reason or 'rejected'})" for v in variants.variants if v.status == "rejected"]
     return InfeasibleError(
@@ -76,7 +89,7 @@ def _traffic_summary(spec, demand: np.ndarray, periodic: bool, autocorr: float) 
 
 
 def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = "fast", top: int = 5, demand=None,
-              on_stage: Callable[[str], None] | None = None) -> PlanResult:
+              on_stage: Callable[[str], None] | None = None, purchase=None) -> PlanResult:
     """The cheapest configuration meeting the SLA and budget, its runners-up, baselines and explanations."""
     from toolkit.families import family_for
     from toolkit.traffic import demand as traffic_demand
@@ -98,6 +111,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
 
     family = family_for(spec.model.task)
     sla = family.sla(spec.sla)
+    allowed = check_purchase(purchase)
 
     stage("traffic")
     if demand is None:
@@ -113,7 +127,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     periodic, autocorr = is_periodic(demand)
 
     stage("candidates")
-    cset = enumerate_candidates(spec, variants, profiles, catalog, demand)
+    cset = enumerate_candidates(spec, variants, profiles, catalog, demand, allow_spot=spec.targets.allow_spot and "spot" in allowed)
     allowance = sla.max_violation_minutes_per_month
     budget = spec.budget.max_monthly_usd
     m0 = sla.min_instances
@@ -125,17 +139,24 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     stage("search")
     strat = make_strategy(strategy, space, ledger, index, top)
     stats = run_search(strat, ledger, evaluator)
+    spot, spot_notes = check_spot(ledger, evaluator, index, mf, sla, catalog, seed=spec.traffic.seed)
+    cset.notes.extend(spot_notes)
 
     stage("details")
     ranked = ledger.ranking()[:top]
-    outcomes = {ci: _outcome(ledger, evaluator, ci) for ci in ranked if ledger.configs[ci].kind == "instance"}
+    outcomes = {ci: _outcome(ledger, evaluator, ci, spot.get(ci)) for ci in ranked if ledger.configs[ci].kind == "instance"}
     scheduling = scheduling_summary(ledger, ranked, periodic, autocorr, mf, allowance, budget)
 
     def build(ci: int, why: str | None = None) -> Candidate:
         c = ledger.configs[ci]
         if c.kind == "serverless":
             return serverless_candidate(c.serverless, index, mf, cset.requests_per_month, why=why)
-        return instance_candidate(outcomes[ci], index, mf, cset.requests_per_month, why=why)
+        out = outcomes[ci]
+        cand = instance_candidate(out, index, mf, cset.requests_per_month, why=why)
+        if ci in spot:
+            cand = apply_spot(cand, out, spot[ci])
+        cand.purchase = purchase_section(cand, out, spot.get(ci), index, mf, catalog, space, "savings-plan" in allowed, sla)
+        return cand
 
     chosen = build(ranked[0]) if ranked else None
     runners: list[Candidate] = []
@@ -180,9 +201,9 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
 # ---- pieces ---------------------------------------------------------------------------------------
 
 
-def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int) -> InstanceOutcome:
+def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int, spot=None) -> InstanceOutcome:
     c = ledger.configs[ci]
-    lane = int(ledger.best_lane[c.gid])
+    lane = spot.lane if spot is not None else int(ledger.best_lane[c.gid])
     b, row = evaluator.where[lane]
     lanes, log = evaluator.batches[b]
     g = ledger.space.groups[c.gid]

@@ -22,6 +22,8 @@ def static_peak(cset: CandidateSet, index: TraceIndex, m0: int, peak: float) -> 
     for g in cset.groups:
         n_inst = static_instances(peak, g.cap, m0)
         for oi, o in enumerate(g.options):
+            if o.spot:  # the baseline is what a buyer would run without the plan: on demand
+                continue
             cost = o.price.monthly(n_inst * C.MONTH_MINUTES / 60.0)
             key = (cost, g.gid, oi)
             if best is None or key < best[0]:

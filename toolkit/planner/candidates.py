@@ -133,7 +133,7 @@ def node_capacity_factor(platform: str, info) -> tuple[float, str]:
     return platform_for(platform).capacity_factor(info)
 
 
-def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndarray, progress=None) -> CandidateSet:
+def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndarray, progress=None, allow_spot: bool | None = None) -> CandidateSet:
     """Every candidate the spec allows, priced and with capacity under the SLA.
 
     ``demand`` is in the family's capacity unit per second (requests/s for encoders), one value a minute."""
@@ -201,11 +201,12 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
             g = Group(len(groups), v, platform, info, est, cap, plat.dynamics(), capacity_note=factor_note,
                       unit=family.capacity_unit, per_request=family.units_per_request(spec))
             for region in regions:
-                for spot in ((False, True) if plat.supports_spot and targets.allow_spot else (False,)):
+                for spot in ((False, True) if plat.supports_spot and (targets.allow_spot if allow_spot is None else allow_spot) else (False,)):
                     pkey = (platform, iname, region, spot)
                     if pkey not in price_cache:
                         try:
-                            price_cache[pkey] = plat.price_model(info, region, spot, catalog, requests_month, family, spec.name, notes)
+                            extra = {"floor_instances": sla.min_instances} if spot else {}
+                            price_cache[pkey] = plat.price_model(info, region, spot, catalog, requests_month, family, spec.name, notes, **extra)
                         except InputError as exc:
                             price_cache[pkey] = exc
                     pm = price_cache[pkey]

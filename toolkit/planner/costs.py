@@ -67,5 +67,27 @@ class PriceModel:
         return out + list(self.fixed_lines)
 
 
+@dataclass
+class SpotPriceModel(PriceModel):
+    """Spot above an on-demand floor: ``floor_instance_hours`` at the on-demand rate, the rest at the spot rate.
+
+    Still linear in instance-hours (the floor is in service all month), so the search's cost bounds hold:
+    ``monthly = hours x spot + floor_hours x (on-demand - spot) + other fixed lines``."""
+
+    on_demand_quote: object = None  # PriceQuote of the same node on demand
+    floor_instance_hours: float = 0.0
+    floor_resource: str = ""
+    floor_sku: str = ""
+
+    def lines(self, instance_hours: float) -> list[Line]:
+        out = super().lines(instance_hours)
+        floor = min(self.floor_instance_hours, instance_hours)
+        for i, line in enumerate(out):
+            if line.component == "instances" and line.per_instance_hour:  # the spot line: hours above the floor
+                out[i] = Line(line.resource, line.component, line.unit, instance_hours - floor, line.unit_price, line.sku, line.quote, True)
+        od = self.on_demand_quote
+        return [Line(self.floor_resource, "instances", "instance-hour", floor, od.usd, self.floor_sku, od, True)] + out
+
+
 def has_local_nvme(family: str) -> bool:
     return family in NVME_FAMILIES

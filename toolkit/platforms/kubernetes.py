@@ -45,11 +45,19 @@ class Kubernetes(Platform):
         f = max(0.5, 1.0 - RESERVED_VCPU / max(info.vcpus, 1))
         return f, f"x{f:.2f}: {RESERVED_VCPU:g} vCPU per node kept for Kubernetes daemons"
 
-    def price_model(self, info, region, spot, catalog, requests_per_month, family, name, notes):
+    def price_model(self, info, region, spot, catalog, requests_per_month, family, name, notes, floor_instances: int = 0):
+        """On demand, or spot above an on-demand floor of ``floor_instances`` nodes (the availability minimum)."""
         from toolkit.planner import costs as C
 
         quote = catalog.ec2_price(info.name, region, spot=spot)
-        pm = C.PriceModel(hourly_quote=quote, unit_usd_per_instance_hour=quote.usd)
+        if spot:
+            od = catalog.ec2_price(info.name, region)
+            floor_hours = floor_instances * C.MONTH_MINUTES / 60.0
+            pm = C.SpotPriceModel(hourly_quote=quote, unit_usd_per_instance_hour=quote.usd, on_demand_quote=od, floor_instance_hours=floor_hours,
+                                  floor_resource=f"nodegroup/{name}", floor_sku=f"ec2 {info.name} {region} on-demand floor")
+            pm.fixed_usd += floor_hours * (od.usd - quote.usd)
+        else:
+            pm = C.PriceModel(hourly_quote=quote, unit_usd_per_instance_hour=quote.usd)
         pm.per_hour_lines.append((f"nodegroup/{name}", "instances", "instance-hour", 1.0, quote.usd, f"ec2 {info.name} {region}" + (" spot" if spot else ""), quote))
         gp3 = estimate_quote(C.GP3_USD_PER_GB_MONTH, "GB-month", "gp3 list price, us-east-1")
         per_hour = C.NODE_VOLUME_GB / C.HOURS_PER_GB_MONTH
