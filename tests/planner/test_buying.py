@@ -78,3 +78,21 @@ def test_plan_cli_rejects_an_unknown_purchase_option_with_the_choices(tmp_path):
     spec = write_spec(tmp_path)
     r = run_cli("plan", str(spec), "--variants", str(VARIANTS), "--purchase", "reserved")
     assert r.exit_code == 2 and "'reserved' is not one of 'on-demand', 'savings-plan', 'spot'" in r.output
+
+
+def test_confidence_plans_nearer_the_pessimistic_end_and_shows_the_choice_across_the_band(tmp_path, catalog):
+    point = _plan(tmp_path, catalog, **{"targets.instance_types": []})
+    from toolkit.planner import load_inputs, make_plan
+
+    spec = write_spec(tmp_path, **{"traffic.days": 7, "sla.peak_rps": 1500, "traffic.pattern.trough_rps": 150,
+                                   "targets.platforms": ["sagemaker-realtime"]})
+    loaded, v, p = load_inputs(spec, VARIANTS, PROFILES)
+    sure = make_plan(loaded, v, p, catalog=catalog, confidence=0.9).plan
+    c = sure.chosen
+    assert c.capacity.value < next(x for x in [point.chosen, *point.runners_up] if x.instance_type == c.instance_type).capacity.value
+    low, high = c.capacity_band
+    assert c.capacity.value == pytest.approx(high - 0.9 * (high - low), rel=1e-3)  # capacity equally likely across the band
+    rows = {r.at: r for r in sure.confidence.choices}
+    assert set(rows) == {"optimistic end", "middle", "confidence 0.9", "pessimistic end"}
+    assert rows["optimistic end"].monthly_cost_usd <= rows["confidence 0.9"].monthly_cost_usd <= rows["pessimistic end"].monthly_cost_usd
+    assert rows["confidence 0.9"].monthly_cost_usd == pytest.approx(c.monthly_cost_usd, abs=0.01)

@@ -314,6 +314,22 @@ def legacy_sla(old: dict) -> dict:
     return out
 
 
+class BandChoice(_Section):
+    at: str = Field(examples=["optimistic end", "middle", "confidence 0.9", "pessimistic end"])
+    confidence: float
+    configuration: str | None = None
+    monthly_cost_usd: float | None = None
+
+
+class ConfidenceChoice(_Section):
+    """The plan made at a stated confidence over the capacity band, and the choice at the band's ends."""
+
+    level: float = Field(ge=0, le=1)
+    choices: list[BandChoice] = Field(default_factory=list)
+    stable: bool = Field(description="Whether the same configuration wins across the band.")
+    note: str | None = None
+
+
 class PlanFile(Artifact):
     KIND: ClassVar[str] = "plan"
     SCHEMA_VERSION: ClassVar[int] = 2
@@ -338,6 +354,7 @@ class PlanFile(Artifact):
     estimates: list[str] = Field(default_factory=list, description="Which numbers are estimates, from what model, and how uncertain.")
     scheduling: Scheduling | None = Field(default=None, description="Scheduled scaling compared with target tracking alone (periodic traffic).")
     excluded: list[ExcludedGroup] = Field(default_factory=list, description="Candidates that could not run, grouped by reason (with examples).")
+    confidence: ConfidenceChoice | None = Field(default=None, description="With --confidence: the capacity point planned at, and the choice across the band.")
 
     @model_validator(mode="before")
     @classmethod

@@ -32,8 +32,11 @@ SLA and budget: the nearest misses are printed and written to plan.json."""
 @click.option("--purchase", "purchase", multiple=True, type=click.Choice(["on-demand", "savings-plan", "spot"]),
               help="Ways of buying capacity the plan may use (repeat the option; default: all). On-demand is always the base; "
                    "spot also needs targets.allow_spot in the spec.")
+@click.option("--confidence", type=click.FloatRange(0.5, 0.99), default=None,
+              help="Meet the SLA with this probability over the capacity estimate's band (0.9: near its pessimistic end); "
+                   "also reports the choice at the band's ends. Default: the point estimate.")
 def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str | None, top: int, explain: bool, strategy: str,
-         purchase: tuple[str, ...]) -> None:
+         purchase: tuple[str, ...], confidence: float | None) -> None:
     """Find the cheapest configuration that meets SPEC's SLA and budget, and its autoscaling policy.
 
     Candidates are every accepted variant x platform (SageMaker real-time, SageMaker Serverless
@@ -69,10 +72,11 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
             def on_stage(name: str) -> None:
                 bar.update(task, completed=stages.index(name), description=f"planning: {name}")
 
-            result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage, purchase=purchase or None)
+            result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=on_stage, purchase=purchase or None,
+                                   confidence=confidence)
     else:
         result = make_plan(loaded, variants, profiles, strategy=strategy, top=top, on_stage=lambda s: log(f"planning: {s}", 1),
-                           purchase=purchase or None)
+                           purchase=purchase or None, confidence=confidence)
     p = result.plan
     save_artifact(p, out_path)
     for w in result.warnings:

@@ -89,8 +89,12 @@ def _traffic_summary(spec, demand: np.ndarray, periodic: bool, autocorr: float) 
 
 
 def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = "fast", top: int = 5, demand=None,
-              on_stage: Callable[[str], None] | None = None, purchase=None) -> PlanResult:
-    """The cheapest configuration meeting the SLA and budget, its runners-up, baselines and explanations."""
+              on_stage: Callable[[str], None] | None = None, purchase=None, confidence: float | None = None,
+              across_band: bool = True) -> PlanResult:
+    """The cheapest configuration meeting the SLA and budget, its runners-up, baselines and explanations.
+
+    ``confidence`` (0.5-0.99): plan with capacity at that point of its uncertainty band (0.9: the SLA holds if the
+    true capacity is anywhere in the top 90% of the band), and record the choice at the band's ends."""
     from toolkit.families import family_for
     from toolkit.traffic import demand as traffic_demand
 
@@ -127,7 +131,12 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     periodic, autocorr = is_periodic(demand)
 
     stage("candidates")
-    cset = enumerate_candidates(spec, variants, profiles, catalog, demand, allow_spot=spec.targets.allow_spot and "spot" in allowed)
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        from toolkit.errors import InputError
+
+        raise InputError(f"confidence {confidence:g} is outside 0-1", hint="0.5 plans at the middle of the capacity band; 0.9 near its pessimistic end")
+    cset = enumerate_candidates(spec, variants, profiles, catalog, demand, allow_spot=spec.targets.allow_spot and "spot" in allowed,
+                                confidence=confidence)
     allowance = sla.max_violation_minutes_per_month
     budget = spec.budget.max_monthly_usd
     m0 = sla.min_instances
@@ -195,10 +204,29 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     plan.assumptions = assumptions(spec, catalog, cset, index, gpu_note, warnings)
     plan.estimates = estimates(plan, cset)
     plan.excluded = excluded_summary(cset.excluded)
+    if confidence is not None and across_band and chosen is not None:
+        plan.confidence = _across_band(loaded, variants, profiles, catalog, strategy, rps, purchase, confidence)
     return PlanResult(plan, stats, warnings, time.perf_counter() - t_start)
 
 
 # ---- pieces ---------------------------------------------------------------------------------------
+
+
+def _across_band(loaded, variants, profiles, catalog, strategy, rps, purchase, confidence) -> dict:
+    """The chosen configuration with capacity at the band's optimistic end, its middle, the asked confidence and the
+    pessimistic end: how the choice moves across the band."""
+    from toolkit.planner.assemble import short_name
+
+    rows = []
+    for label, c in (("optimistic end", 0.0), ("middle", 0.5), (f"confidence {confidence:g}", confidence), ("pessimistic end", 1.0)):
+        p = make_plan(loaded, variants, profiles, catalog=catalog, strategy=strategy, top=1, demand=rps, purchase=purchase,
+                      confidence=c, across_band=False).plan
+        ch = p.chosen
+        rows.append({"at": label, "confidence": c, "configuration": short_name(ch) if ch else None,
+                     "monthly_cost_usd": round(ch.monthly_cost_usd, 2) if ch else None})
+    stable = len({r["configuration"] for r in rows}) == 1
+    return {"level": confidence, "choices": rows, "stable": stable,
+            "note": "capacity taken as equally likely anywhere in its band; each row re-plans with capacity at that point"}
 
 
 def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int, spot=None) -> InstanceOutcome:

@@ -46,6 +46,12 @@ def cost_items(price_model, instance_hours: float) -> list[CostItem]:
     return out
 
 
+def _band_scale(group) -> float:
+    """From the estimate's band (per instance of the measured kind) to this group's: the platform's share of the
+    instance, without the share ``--confidence`` set aside (the band is the estimate's, whatever is planned)."""
+    return group.cap / group.planned_share / max(group.capacity.max_rps_at_sla, 1e-9)
+
+
 def _capacity(group) -> Rate:
     """The group's capacity per instance, in its family's unit, as plan.json states it."""
     return Rate(value=round(group.cap, 3), unit=group.unit, per="instance")
@@ -96,14 +102,14 @@ def instance_candidate(out: InstanceOutcome, index: TraceIndex, month_factor: fl
         capacity=_capacity(g), capacity_provenance=est.provenance, autoscaling=auto,
         monthly_cost_usd=round(monthly, 6), cost_per_million_requests_usd=round(_per_million(monthly, requests_month), 6),
         cost_items=cost_items(opt.price, hours), simulation=sim, feasible=feasible, why_not=why,
-        capacity_band=[round(est.low_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3), round(est.high_rps * g.cap / max(est.max_rps_at_sla, 1e-9), 3)],
+        capacity_band=[round(est.low_rps * _band_scale(g), 3), round(est.high_rps * _band_scale(g), 3)],
     )
 
 
 def low_capacity_violations(out: InstanceOutcome, index: TraceIndex, month_factor: float) -> tuple[float, float]:
     """Violation minutes per month if capacity is at the low end of its band (same target value, same path)."""
     est = out.group.capacity
-    low = est.low_rps * out.group.cap / max(est.max_rps_at_sla, 1e-9)
+    low = est.low_rps * _band_scale(out.group)
     lanes = replace(out.lanes, cap=out.lanes.cap.copy())
     lanes.cap[out.row] = low
     v, _ = measure_events(index, lanes, out.log, [out.row])
@@ -119,7 +125,7 @@ def cost_band(out: InstanceOutcome, index: TraceIndex, month_factor: float, peak
     from toolkit.planner.simulate import run_events
 
     est = out.group.capacity
-    scale = out.group.cap / max(est.max_rps_at_sla, 1e-9)
+    scale = _band_scale(out.group)
     ends = {"low_capacity": est.low_rps * scale, "high_capacity": est.high_rps * scale}
     if math.isclose(ends["low_capacity"], ends["high_capacity"]):
         return None

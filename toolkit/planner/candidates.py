@@ -52,6 +52,7 @@ class Group:
     options: list[Option] = field(default_factory=list)
     capacity_note: str = ""
     unit: str = "req/s"  # the family's capacity unit (``cap`` and the demand are in it)
+    planned_share: float = 1.0  # share of the point estimate planned with (``--confidence``)
     per_request: float = 1.0  # capacity units one request is
 
     @property
@@ -133,10 +134,23 @@ def node_capacity_factor(platform: str, info) -> tuple[float, str]:
     return platform_for(platform).capacity_factor(info)
 
 
-def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndarray, progress=None, allow_spot: bool | None = None) -> CandidateSet:
+def capacity_at_confidence(est, confidence: float | None) -> float:
+    """The share of the point estimate to plan with so that the true capacity is at least that with probability
+    ``confidence``, taking the true value as equally likely anywhere in the estimate's band [low, high] (the
+    band is the model's observed error range): ``high - confidence x (high - low)``. 1.0 for a measured capacity
+    (no band) or no confidence asked."""
+    if confidence is None or est.max_rps_at_sla <= 0 or est.high_rps <= est.low_rps:
+        return 1.0
+    return (est.high_rps - confidence * (est.high_rps - est.low_rps)) / est.max_rps_at_sla
+
+
+def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndarray, progress=None, allow_spot: bool | None = None,
+                         confidence: float | None = None) -> CandidateSet:
     """Every candidate the spec allows, priced and with capacity under the SLA.
 
-    ``demand`` is in the family's capacity unit per second (requests/s for encoders), one value a minute."""
+    ``demand`` is in the family's capacity unit per second (requests/s for encoders), one value a minute.
+    ``confidence``: size capacity so the SLA holds with this probability over the estimate's band (see
+    :func:`capacity_at_confidence`); None plans at the point estimate."""
     from toolkit.families import family_for
     from toolkit.perf import CapacityEstimate
 
@@ -190,7 +204,8 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                 excluded.append(Excluded(v.name, platform, iname, est.reason, kind="hardware"))
                 continue
             factor, factor_note = node_capacity_factor(platform, info)
-            cap = min(est.max_rps_at_sla, est.saturation_rps) * factor
+            share = capacity_at_confidence(est, confidence)
+            cap = min(est.max_rps_at_sla, est.saturation_rps) * factor * share
             if cap <= 0:
                 lat1 = est.latency_ms_by_batch.get(1)
                 cost, where_ = _cheapest_floor(platform, info, regions, spec, catalog, requests_month, family, notes, price_cache)
@@ -199,7 +214,7 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                                          min_monthly_usd=cost, region=where_))
                 continue
             g = Group(len(groups), v, platform, info, est, cap, plat.dynamics(), capacity_note=factor_note,
-                      unit=family.capacity_unit, per_request=family.units_per_request(spec))
+                      unit=family.capacity_unit, per_request=family.units_per_request(spec), planned_share=share)
             for region in regions:
                 for spot in ((False, True) if plat.supports_spot and (targets.allow_spot if allow_spot is None else allow_spot) else (False,)):
                     pkey = (platform, iname, region, spot)
