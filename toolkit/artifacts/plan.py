@@ -181,6 +181,22 @@ class CostBand(_Section):
     note: str | None = None
 
 
+class ScaleInAlternative(_Section):
+    """The chosen policy with scale-ins sized by the alternative rule."""
+
+    assumed: str
+    alternative: str
+    violation_minutes: float
+    meets_sla: bool
+    monthly_cost_usd: float | None = None
+
+
+class ServerlessVariation(_Section):
+    case: str = Field(examples=["cold start x2 (4.0 s)", "keep-warm 5 min (assumed 10)"])
+    violation_minutes: float
+    meets_sla: bool
+
+
 class Sensitivity(_Section):
     """The chosen policy simulated with capacity at the low end of its band, and the cost band."""
 
@@ -191,6 +207,8 @@ class Sensitivity(_Section):
     note: str | None = None
     cost_band: CostBand | None = Field(default=None, description="The cheapest policy meeting the SLA, and its monthly cost, with "
                                                                  "capacity at each end of the band.")
+    scale_in_alternative: ScaleInAlternative | None = None
+    serverless: list[ServerlessVariation] = Field(default_factory=list, description="Serverless: the cold start and keep-warm varied.")
 
 
 class Downside(_Section):

@@ -26,6 +26,7 @@ from toolkit.planner.grid import LaneSpace
 from toolkit.planner.misses import infeasible_error, nearest_misses
 from toolkit.planner.schedule import is_periodic, slot_profile
 from toolkit.planner.scheduled import SLOT_MIN, scheduling_summary
+from toolkit.planner.sensitivity import arm_gpu_note, scale_in_alternative, sensitivity_lines, serverless_variations
 from toolkit.planner.search import Evaluator, Ledger, SearchStats, make_strategy, run_search
 from toolkit.planner.simulate import TraceIndex
 
@@ -181,7 +182,15 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
         v_low, low = low_capacity_violations(out, index, mf)
         chosen.sensitivity = Sensitivity(capacity=round(low, 3), violation_minutes=round(v_low, 1), meets_sla=bool(sla.allows(v_low)),
                                          note="same policy and target value, capacity at the low end of its uncertainty band",
-                                         cost_band=cost_band(out, index, mf, peak, m0, allowance, profile, SLOT_MIN))
+                                         cost_band=cost_band(out, index, mf, peak, m0, allowance, profile, SLOT_MIN),
+                                         scale_in_alternative=scale_in_alternative(out, index, mf, sla))
+        note = arm_gpu_note(out.group.instance)
+        if note:
+            warnings.append(note)
+    else:
+        s_opt = ledger.configs[ranked[0]].serverless
+        chosen.sensitivity = Sensitivity(note="serverless: the estimated cold start and keep-warm period varied",
+                                         serverless=serverless_variations(s_opt, rps, mf, sla))
 
     stage("baselines")
     baselines = Baselines(static_peak=static_peak(cset, index, m0, peak), single_gpu_default=None)
@@ -202,7 +211,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
 
     plan.prices = price_refs(plan)
     plan.assumptions = assumptions(spec, catalog, cset, index, gpu_note, warnings)
-    plan.estimates = estimates(plan, cset)
+    plan.estimates = estimates(plan, cset) + sensitivity_lines(chosen)
     plan.excluded = excluded_summary(cset.excluded)
     if confidence is not None and across_band and chosen is not None:
         plan.confidence = _across_band(loaded, variants, profiles, catalog, strategy, rps, purchase, confidence)

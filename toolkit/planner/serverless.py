@@ -109,7 +109,8 @@ class ServerlessSim:
     hourly_concurrency: np.ndarray
 
 
-def simulate_serverless(demand: np.ndarray, est: ServerlessEstimate, sla_percentile: str, max_concurrency: int | None = None) -> ServerlessSim:
+def simulate_serverless(demand: np.ndarray, est: ServerlessEstimate, sla_percentile: str, max_concurrency: int | None = None,
+                        keep_warm_min: int = KEEP_WARM_MIN) -> ServerlessSim:
     """Cold starts, throttling and GB-seconds over the trace; picks max concurrency when not given.
 
     Max concurrency costs nothing by itself: the smallest setting that leaves 50% headroom over the
@@ -124,7 +125,7 @@ def simulate_serverless(demand: np.ndarray, est: ServerlessEstimate, sla_percent
     served = np.minimum(need, max_concurrency)
     # containers busy in any of the previous KEEP_WARM_MIN minutes are still warm (minute 0: assume warmed up)
     warm_prev = np.full(served.size, served[0], dtype=np.int64)
-    for lag in range(1, KEEP_WARM_MIN + 1):
+    for lag in range(1, keep_warm_min + 1):
         if lag < served.size:
             np.maximum(warm_prev[lag:], served[:-lag], out=warm_prev[lag:])
     cold = np.maximum(served - warm_prev, 0)

@@ -144,8 +144,15 @@ class EventLog:
         return log
 
 
-def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
-    """Simulate every lane over the whole trace; returns the desired-capacity change log."""
+def run_events(index: TraceIndex, lanes: Lanes, scale_in_basis: str = "window-max") -> EventLog:
+    """Simulate every lane over the whole trace; returns the desired-capacity change log.
+
+    ``scale_in_basis``: a scale-in sizes the new capacity from the highest demand of the alarm's window
+    (``window-max``, the model's assumption) or from the window's latest datapoint (``latest``, the alternative
+    reading of how target tracking computes it; for sensitivity)."""
+    if scale_in_basis not in ("window-max", "latest"):
+        raise ValueError(f"unknown scale-in basis {scale_in_basis!r}")
+    latest = scale_in_basis == "latest"
     n, k = index.n, lanes.size
     d = index.d
     keys = [("out", int(w)) for w in np.unique(lanes.out_window)] + [("in", int(w)) for w in np.unique(lanes.in_window)]
@@ -211,7 +218,8 @@ def run_events(index: TraceIndex, lanes: Lanes) -> EventLog:
             & (rmax_t < np.minimum(ratio * D1, D1 - 1) * csf)
         )
         new_out = np.minimum(mx, np.maximum(D1 + 1, np.ceil(d[tstar_c] / csf).astype(np.int64)))
-        new_in = np.maximum(fl, np.minimum(D1 - 1, np.ceil(rmax_t / csf).astype(np.int64)))
+        basis = d[tstar_c] if latest else rmax_t
+        new_in = np.maximum(fl, np.minimum(D1 - 1, np.ceil(basis / csf).astype(np.int64)))
         D2 = np.where(out_ok, new_out, np.where(in_ok, new_in, D1))
         changed = (D2 != D) & (tstar < n)
         if changed.any():
