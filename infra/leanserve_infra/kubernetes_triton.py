@@ -9,6 +9,13 @@ alive when Triton's ``/v2/health/ready`` answers. On GPU node types each pod tak
 HPA metrics: ``cpu`` (Resource, utilisation %), ``requests`` (Pods metric ``triton_requests_per_second``)
 and ``queue-time`` (Pods metric ``triton_queue_duration_us``); the two Pods metrics come from Triton's
 /metrics through a metrics adapter (docs/deploy.md shows Prometheus Adapter rules).
+
+Spot burst (``pods.spot`` set): two Deployments behind the one Service. ``<name>-floor`` keeps the
+on-demand floor (fixed replicas, nodeSelector capacity type = on-demand); ``<name>-burst`` runs on spot
+nodes (nodeSelector capacity type = spot, tolerating the spot taint) and is what the HPA scales, between
+``minSpotReplicas`` and ``maxSpotReplicas``. The Service balances over both, so a pod's metric averaged
+over the burst pods is the fleet's per-pod value and the HPA converges on the plan's total. With
+``nodePool`` set, a Karpenter NodePool supplies the spot nodes (:mod:`leanserve_infra.karpenter`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from toolkit.deploy.stack_schema import AutoscalingCfg, KubernetesCfg
 HTTP_PORT, GRPC_PORT, METRICS_PORT = 8000, 8001, 8002
 TRITON_UID = 10001  # the user of images built from the package context (toolkit/package/container.py CONTAINER_UID)
 HPA_PODS_METRICS = {"requests": "triton_requests_per_second", "queue-time": "triton_queue_duration_us"}
+CAPACITY_LABEL = "leanserve/capacity"  # pod label telling the floor's pods (on-demand) from the burst's (spot)
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
@@ -63,6 +71,9 @@ def hpa_metric_spec(metric: str, target: float) -> dict:
 class KubernetesTriton(pulumi.ComponentResource):
     namespace: str
     deployment: k8s.apps.v1.Deployment
+    """The Deployment the HPA scales: the only one, or with spot the burst Deployment."""
+    floor: k8s.apps.v1.Deployment | None
+    node_pool: k8s.apiextensions.CustomResource | None
     service: k8s.core.v1.Service
     hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
     pdb: k8s.policy.v1.PodDisruptionBudget
@@ -89,88 +100,62 @@ class KubernetesTriton(pulumi.ComponentResource):
             )
             child = pulumi.ResourceOptions(parent=self, depends_on=[ns])
 
-        def meta() -> dict:
-            return {"name": name, "namespace": self.namespace, "labels": labels, "annotations": annotations}
+        def meta(resource_name: str = name, extra: dict | None = None) -> dict:
+            return {"name": resource_name, "namespace": self.namespace, "labels": {**labels, **(extra or {})}, "annotations": annotations}
 
         sa = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=meta(), automount_service_account_token=False, opts=child)
+        container = _container(args.image, k)
 
-        probe = {"http_get": {"path": "/v2/health/ready", "port": "http"}, "period_seconds": 10, "timeout_seconds": 3}
-        resources: dict = {"requests": {"cpu": k.cpu, "memory": k.memory}, "limits": {"memory": k.memory}}
-        if k.gpus:
-            resources["requests"]["nvidia.com/gpu"] = str(k.gpus)
-            resources["limits"]["nvidia.com/gpu"] = str(k.gpus)
-        container = {
-            "name": "triton",
-            "image": args.image,
-            "ports": [
-                {"name": "http", "container_port": HTTP_PORT},
-                {"name": "grpc", "container_port": GRPC_PORT},
-                {"name": "metrics", "container_port": METRICS_PORT},
-            ],
-            "resources": resources,
-            # Model loading can take minutes: the startup probe holds liveness off until the first ready.
-            "startup_probe": {**probe, "failure_threshold": 60},
-            "readiness_probe": {**probe, "failure_threshold": 3},
-            "liveness_probe": {**probe, "failure_threshold": 6},
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": TRITON_UID,
-                "run_as_group": TRITON_UID,
-                "allow_privilege_escalation": False,
-                "read_only_root_filesystem": True,
-                "capabilities": {"drop": ["ALL"]},
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
-            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}, {"name": "dshm", "mount_path": "/dev/shm"}],
-        }
-        pod_spec: dict = {
-            "service_account_name": name,
-            "automount_service_account_token": False,
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": TRITON_UID,
-                "run_as_group": TRITON_UID,
-                "fs_group": TRITON_UID,
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
-            "node_selector": {"node.kubernetes.io/instance-type": k.node_instance_type, "kubernetes.io/os": "linux"},
-            "topology_spread_constraints": [
-                {"max_skew": 1, "topology_key": "topology.kubernetes.io/zone", "when_unsatisfiable": "ScheduleAnyway", "label_selector": {"match_labels": selector}}
-            ],
-            "containers": [container],
-            "volumes": [
-                {"name": "tmp", "empty_dir": {}},
-                {"name": "dshm", "empty_dir": {"medium": "Memory", "size_limit": "1Gi"}},
-            ],
-            "termination_grace_period_seconds": 30,
-        }
-        if k.gpus:
-            pod_spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-
-        self.deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=meta(),
-            spec={
-                "replicas": k.replicas,
-                "selector": {"match_labels": selector},
-                "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
-                "template": {
-                    "metadata": {
-                        "labels": labels,
-                        "annotations": {**annotations, "prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)},
+        def deployment(logical: str, resource_name: str, replicas: int, pod_labels: dict, node_selector: dict, tolerations: list, scaled: bool,
+                       after: list | None = None):
+            match = {**selector, **pod_labels}
+            pod_spec = _pod_spec(name, container, match, {"node.kubernetes.io/instance-type": k.node_instance_type, "kubernetes.io/os": "linux", **node_selector},
+                                 ([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}] if k.gpus else []) + tolerations)
+            return k8s.apps.v1.Deployment(
+                logical,
+                metadata=meta(resource_name, pod_labels),
+                spec={
+                    "replicas": replicas,
+                    "selector": {"match_labels": match},
+                    "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+                    "template": {
+                        "metadata": {
+                            "labels": {**labels, **pod_labels},
+                            "annotations": {**annotations, "prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)},
+                        },
+                        "spec": pod_spec,
                     },
-                    "spec": pod_spec,
                 },
-            },
-            # The HPA owns the replica count once it exists.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[sa], ignore_changes=["spec.replicas"] if hpa_metric else None)),
-        )
+                # The HPA owns the replica count once it exists.
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[sa, *(after or [])], ignore_changes=["spec.replicas"] if scaled else None)),
+            )
+
+        spot = k.spot
+        self.floor = self.node_pool = None
+        if spot is None:
+            target, hpa_range = name, (a.min_capacity, a.max_capacity) if a else None
+            self.deployment = deployment(f"{name}-deployment", name, k.replicas, {}, {}, [], bool(hpa_metric))
+        else:
+            from leanserve_infra.karpenter import spot_node_pool, spot_taints
+
+            after = []
+            spot_selector = {spot.capacity_type_label: spot.spot_value}
+            if spot.node_pool:
+                self.node_pool = spot_node_pool(name, spot, labels, annotations, child)
+                spot_selector["karpenter.sh/nodepool"] = spot.node_pool  # Karpenter labels its nodes with their NodePool
+                after = [self.node_pool]
+            self.floor = deployment(f"{name}-floor-deployment", f"{name}-floor", spot.floor_replicas, {CAPACITY_LABEL: "on-demand"},
+                                    {spot.capacity_type_label: spot.on_demand_value}, [], False)
+            tolerations = [{"key": t["key"], "operator": "Equal", "value": t["value"], "effect": t["effect"]} for t in spot_taints(spot)]
+            self.deployment = deployment(f"{name}-burst-deployment", f"{name}-burst", spot.min_spot_replicas, {CAPACITY_LABEL: "spot"},
+                                         spot_selector, tolerations, bool(hpa_metric), after)
+            target, hpa_range = f"{name}-burst", (spot.min_spot_replicas, spot.max_spot_replicas)
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(),
             spec={
                 "type": "ClusterIP",
-                "selector": selector,
+                "selector": selector,  # floor and burst pods alike
                 "ports": [
                     {"name": "http", "port": HTTP_PORT, "target_port": "http"},
                     {"name": "grpc", "port": GRPC_PORT, "target_port": "grpc"},
@@ -179,20 +164,22 @@ class KubernetesTriton(pulumi.ComponentResource):
             },
             opts=child,
         )
+        # One budget over the whole service: with spot, the disruption controller sums both Deployments' scale for maxUnavailable.
         self.pdb = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb", metadata=meta(), spec={"max_unavailable": 1, "selector": {"match_labels": selector}}, opts=child
         )
         self.hpa = None
         if hpa_metric:
-            if a.min_capacity > a.max_capacity:
-                raise ValueError(f"HPA min replicas {a.min_capacity} is above max replicas {a.max_capacity}")
+            lo, hi = hpa_range
+            if lo > hi:
+                raise ValueError(f"HPA min replicas {lo} is above max replicas {hi}")
             self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
                 metadata=meta(),
                 spec={
-                    "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": name},
-                    "min_replicas": a.min_capacity,
-                    "max_replicas": a.max_capacity,
+                    "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": target},
+                    "min_replicas": lo,
+                    "max_replicas": hi,
                     "metrics": [hpa_metric_spec(hpa_metric, a.target_value)],
                     "behavior": {
                         "scale_down": {"stabilization_window_seconds": min(a.scale_in_cooldown_s, 3600)},
@@ -205,3 +192,63 @@ class KubernetesTriton(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.deployment])),
             )
         self.register_outputs({"namespace": self.namespace, "service": name})
+
+
+def _container(image: str, k: KubernetesCfg) -> dict:
+    """The Triton container: non-root, read-only root filesystem, no capabilities, ready on /v2/health/ready."""
+    probe = {"http_get": {"path": "/v2/health/ready", "port": "http"}, "period_seconds": 10, "timeout_seconds": 3}
+    resources: dict = {"requests": {"cpu": k.cpu, "memory": k.memory}, "limits": {"memory": k.memory}}
+    if k.gpus:
+        resources["requests"]["nvidia.com/gpu"] = str(k.gpus)
+        resources["limits"]["nvidia.com/gpu"] = str(k.gpus)
+    return {
+        "name": "triton",
+        "image": image,
+        "ports": [
+            {"name": "http", "container_port": HTTP_PORT},
+            {"name": "grpc", "container_port": GRPC_PORT},
+            {"name": "metrics", "container_port": METRICS_PORT},
+        ],
+        "resources": resources,
+        # Model loading can take minutes: the startup probe holds liveness off until the first ready.
+        "startup_probe": {**probe, "failure_threshold": 60},
+        "readiness_probe": {**probe, "failure_threshold": 3},
+        "liveness_probe": {**probe, "failure_threshold": 6},
+        "security_context": {
+            "run_as_non_root": True,
+            "run_as_user": TRITON_UID,
+            "run_as_group": TRITON_UID,
+            "allow_privilege_escalation": False,
+            "read_only_root_filesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}, {"name": "dshm", "mount_path": "/dev/shm"}],
+    }
+
+
+def _pod_spec(service_account: str, container: dict, match: dict, node_selector: dict, tolerations: list) -> dict:
+    spec: dict = {
+        "service_account_name": service_account,
+        "automount_service_account_token": False,
+        "security_context": {
+            "run_as_non_root": True,
+            "run_as_user": TRITON_UID,
+            "run_as_group": TRITON_UID,
+            "fs_group": TRITON_UID,
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "node_selector": node_selector,
+        "topology_spread_constraints": [
+            {"max_skew": 1, "topology_key": "topology.kubernetes.io/zone", "when_unsatisfiable": "ScheduleAnyway", "label_selector": {"match_labels": match}}
+        ],
+        "containers": [container],
+        "volumes": [
+            {"name": "tmp", "empty_dir": {}},
+            {"name": "dshm", "empty_dir": {"medium": "Memory", "size_limit": "1Gi"}},
+        ],
+        "termination_grace_period_seconds": 30,
+    }
+    if tolerations:
+        spec["tolerations"] = tolerations
+    return spec

@@ -9,7 +9,19 @@ import io
 import tarfile
 from pathlib import Path
 
-from toolkit.artifacts.plan import Autoscaling, Candidate, PlanFile, ScheduledAction, Serverless, Simulation, Traffic
+from toolkit.artifacts.plan import (
+    Autoscaling,
+    Candidate,
+    Commitment,
+    PlanFile,
+    PriceRef,
+    Purchase,
+    ScheduledAction,
+    Serverless,
+    Simulation,
+    SpotUse,
+    Traffic,
+)
 from toolkit.fileio import sha256_file
 from toolkit.sla import SLA as TypedSLA
 from toolkit.sla import Constraint, Rate
@@ -48,6 +60,23 @@ def candidate(platform="sagemaker-realtime", instance_type="ml.c7i.xlarge", regi
         cost_per_million_requests_usd=round(monthly / 213.84, 4),
         simulation=Simulation(minutes=43200, violation_minutes=12.0, peak_instances=6, mean_instances=3.1, utilisation=0.62),
     )
+
+
+def commitment(plan="ec2-instance", term="1yr", payment="no-upfront", usd_per_hour=1.006, upfront=0.0) -> Commitment:
+    return Commitment(plan=plan, term=term, payment=payment, commitment_usd_per_hour=usd_per_hour, committed_instances=2.0, discount=0.37,
+                      break_even_utilisation=0.63, monthly_usd=1121.4, saving_usd=348.4, upfront_usd=upfront,
+                      rate=PriceRef(sku=f"savings-plan {plan} {term} {payment} g5.xlarge us-east-1", usd=0.503, unit="hour", source="snapshot",
+                                    as_of="2026-11-01", age_days=30.0))
+
+
+def spot_candidate(min_capacity=2, max_capacity=8, floor=2, instance_type="g5.xlarge", committed: Commitment | None = None, metric="requests") -> Candidate:
+    """A Kubernetes candidate with spot nodes above an on-demand floor, as the planner writes it (example numbers)."""
+    c = candidate(platform="kubernetes", instance_type=instance_type, variant="onnx-fp16", monthly=1102.5,
+                  scaling=autoscaling(min_capacity=min_capacity, max_capacity=max_capacity, target_value=1500.0, scheduled=False, metric=metric))
+    spot = SpotUse(floor_instances=floor, spot_instance_hours=812.4, fallback_instance_hours=9.1, interruption_band="<5%",
+                   interruptions_per_instance_hour=0.00007, replacement_delay_min=2, interruptions=1, violation_minutes=14.0, seed=0,
+                   source="Spot Instance Advisor (2026-11-01; estimate)")
+    return c.model_copy(update={"spot": True, "purchase": Purchase(deployed_usd=1102.5, on_demand_usd=1469.8, committed=committed, spot=spot)})
 
 
 def make_plan(chosen: Candidate | None = None, *, name="minilm-embeddings", sha256: str | None = "ab" * 32, tags=None, sla=None, feasible=True) -> PlanFile:

@@ -149,3 +149,20 @@ def test_botocore_validation_catches_a_malformed_request(tarball):
 
     with pytest.raises(DeployCheckError, match=r"CreateEndpoint would be rejected: Missing required parameter in input: \"EndpointConfigName\""):
         validate_calls(_mutated(calls, "CreateEndpoint", drop_config))
+
+
+def test_a_spot_kubernetes_stack_implies_no_aws_requests():
+    """Kubernetes objects (Deployments, the HPA, Karpenter's NodePool) go to the cluster's API, not AWS's: the replay
+    leaves them out, and what remains (nothing) validates."""
+    from leanserve_infra.config import from_mapping
+    from leanserve_infra.stack import program
+
+    from tests.deploy.factories import make_plan, spot_candidate
+    from toolkit.deploy.stack_config import build_stack_config
+
+    cfg, _, _ = build_stack_config(make_plan(spot_candidate()), "k8s", image="registry.example.com/m:1")
+    settings = from_mapping({k.split(":", 1)[1]: v for k, v in cfg.pulumi_config().items()})
+    rec = run_program({}, "k8s", lambda: program(settings))
+    assert rec.of_type("kubernetes:karpenter.sh/v1:NodePool")
+    calls = calls_from_resources(rec.resources)
+    assert calls == [] and validate_calls(calls) == []

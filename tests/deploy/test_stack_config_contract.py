@@ -54,3 +54,23 @@ def test_what_deploy_writes_is_what_infra_reads(instance_type, a, tags):
     assert [(x.name, x.schedule, x.min_capacity, x.max_capacity) for x in s.autoscaling.scheduled] == [(x.name, x.schedule, x.min_capacity, x.max_capacity) for x in a.scheduled]
     assert s.tags == tags
     assert s.model.artifact == "../out/model.tar.gz" and s.model.sha256 == plan.model_artifact_sha256
+
+
+@settings(max_examples=30, deadline=None)
+@given(floor=st.integers(1, 6), extra_min=st.integers(0, 4), burst=st.integers(1, 20), instance_type=st.sampled_from(["g5.xlarge", "c7i.2xlarge", "g5.12xlarge"]))
+def test_the_spot_section_survives_the_trip(floor, extra_min, burst, instance_type):
+    from leanserve_infra.config import from_mapping
+
+    from tests.deploy.factories import spot_candidate
+    from toolkit.deploy.stack_config import run_checks
+
+    lo = floor + extra_min
+    hi = max(lo, floor + burst)
+    plan = make_plan(spot_candidate(min_capacity=lo, max_capacity=hi, floor=floor, instance_type=instance_type))
+    cfg, _, _ = build_stack_config(plan, "k8s", image="registry.example.com/m:1")
+    run_checks(cfg)
+    loaded = yaml.safe_load(render(cfg))["config"]
+    s = from_mapping({k.split(":", 1)[1]: v for k, v in loaded.items() if k.startswith("leanserve:")}).kubernetes.spot
+    assert s == cfg.kubernetes.spot
+    assert s.floor_replicas == floor and s.floor_replicas + s.max_spot_replicas == hi
+    assert s.min_spot_replicas == max(1, lo - floor) <= s.max_spot_replicas

@@ -161,3 +161,59 @@ def assert_kubernetes_stack(rec: Recorder, plan: PlanFile, image: str) -> None:
     for r in rec.resources:
         if r.type.startswith("kubernetes:"):
             assert plan.tags.items() <= r.inputs["metadata"]["labels"].items(), r.type
+
+
+def assert_kubernetes_spot_stack(rec: Recorder, plan: PlanFile, image: str) -> dict:
+    """A spot plan: the floor on demand with ``replicas = floor``, the burst on spot scaled by the HPA between 1 (or the
+    plan's min above the floor) and max − floor, one Service over both, a Karpenter NodePool for spot. Returns the
+    resources by role."""
+    c, a = plan.chosen, plan.chosen.autoscaling
+    floor = c.purchase.spot.floor_instances
+    deps = {r.inputs["metadata"]["name"]: r.inputs for r in rec.of_type("kubernetes:apps/v1:Deployment")}
+    name = plan.name
+    assert set(deps) == {f"{name}-floor", f"{name}-burst"}
+    on_demand, burst = deps[f"{name}-floor"], deps[f"{name}-burst"]
+    pool = rec.one("kubernetes:karpenter.sh/v1:NodePool").inputs
+    assert pool["apiVersion"] == "karpenter.sh/v1" and pool["kind"] == "NodePool"
+    reqs = {r["key"]: r for r in pool["spec"]["template"]["spec"]["requirements"]}
+    assert reqs["karpenter.sh/capacity-type"] == {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}
+    assert reqs["node.kubernetes.io/instance-type"]["values"] == [c.instance_type]
+    assert pool["spec"]["template"]["spec"]["nodeClassRef"] == {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"}
+    assert pool["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty" and pool["spec"]["disruption"]["consolidateAfter"]
+    assert int(pool["spec"]["limits"]["cpu"]) > 0
+    (taint,) = pool["spec"]["template"]["spec"]["taints"]
+
+    assert on_demand["spec"]["replicas"] == floor
+    od_pod, spot_pod = on_demand["spec"]["template"]["spec"], burst["spec"]["template"]["spec"]
+    assert od_pod["nodeSelector"]["karpenter.sh/capacity-type"] == "on-demand"
+    assert spot_pod["nodeSelector"]["karpenter.sh/capacity-type"] == "spot"
+    assert spot_pod["nodeSelector"]["karpenter.sh/nodepool"] == pool["metadata"]["name"]
+    assert {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": "NoSchedule"} in spot_pod["tolerations"]
+    assert not any(t["key"] == taint["key"] for t in od_pod.get("tolerations", []))
+    for pod in (od_pod, spot_pod):
+        assert pod["nodeSelector"]["node.kubernetes.io/instance-type"] == c.instance_type
+        (container,) = pod["containers"]
+        assert container["image"] == image
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        sc = container["securityContext"]
+        assert sc["runAsNonRoot"] is True and sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+        assert "privileged" not in sc
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert container[probe]["httpGet"]["path"] == "/v2/health/ready"
+    # each Deployment selects only its own pods; the Service and the PDB select both
+    assert on_demand["spec"]["selector"]["matchLabels"] != burst["spec"]["selector"]["matchLabels"]
+    service = rec.one("kubernetes:core/v1:Service").inputs["spec"]["selector"]
+    pdb = rec.one("kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]["selector"]["matchLabels"]
+    for dep in (on_demand, burst):
+        assert service.items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+        assert pdb.items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+        assert dep["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+
+    (hpa,) = [r.inputs for r in rec.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == f"{name}-burst"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (max(1, a.min_capacity - floor), a.max_capacity - floor)
+    assert burst["spec"]["replicas"] == hpa["spec"]["minReplicas"]
+    for r in rec.resources:
+        if r.type.startswith("kubernetes:"):
+            assert plan.tags.items() <= r.inputs["metadata"]["labels"].items(), r.type
+    return {"floor": on_demand, "burst": burst, "node_pool": pool, "hpa": hpa}

@@ -64,3 +64,14 @@ def pod_size(instance_type: str) -> PodSize:
     cpu = max(1, math.floor(vcpus * 0.75 / pods))
     memory = max(1, math.floor(vcpus * gib_per_vcpu * 0.75 / pods))
     return PodSize(node_instance_type=name, gpus=1 if is_gpu else 0, cpu=str(cpu), memory=f"{memory}Gi")
+
+
+def node_resources(instance_type: str) -> tuple[int, int]:
+    """(vCPUs, NVIDIA GPUs) of one node of ``instance_type``, by the same naming rule as :func:`pod_size`."""
+    name = instance_type.removeprefix("ml.")
+    m = _SHAPE.match(name)
+    if not m:
+        raise InputError(f"'{instance_type}' is not an EC2 instance type name", hint="Kubernetes plans name EC2 types such as g5.xlarge or c7i.2xlarge")
+    family, size = m["family"], m["size"]
+    gpus = _MULTI_GPU.get((family, size), 1) if family in NVIDIA_GPU_FAMILIES else 0
+    return _vcpus(size), gpus

@@ -17,6 +17,7 @@ from pathlib import Path
 from toolkit.artifacts.plan import Candidate, PlanFile
 from toolkit.deploy import checks
 from toolkit.deploy.model_artifact import ModelArtifact
+from toolkit.deploy.purchase import commitment_note
 from toolkit.deploy.stack_schema import (
     AutoscalingCfg,
     ScheduledCfg,
@@ -113,6 +114,9 @@ def build_stack_config(
     common = dict(stack=stack, name=plan.name, platform=c.platform, variant=c.variant, spec_sha256=plan.spec_sha256, tags=dict(sorted(plan.tags.items())))
     inp = StackInputs(plan, c, stack, common, sha, _autoscaling(c), image, model, model_ref, triton_version, triton_model_name, notes)
     cfg, resolved = platform_for(c.platform).stack_config(inp)
+    buy = commitment_note(c)  # a Savings Plan is a purchase, not infrastructure: say what to buy, never buy it
+    if buy:
+        notes.append(buy)
     return cfg, resolved, notes
 
 
@@ -134,6 +138,13 @@ def run_checks(cfg: StackConfig) -> list[str]:
             checks.check_schedule(s.schedule, f"{where} scheduled action {s.name}")
         if a.scheduled:
             done.append(f"{len(a.scheduled)} scheduled action(s) have valid schedules and min ≤ max")
+    spot = cfg.kubernetes.spot if cfg.kubernetes else None
+    if spot is not None:
+        checks.check_capacity(spot.min_spot_replicas, spot.max_spot_replicas, f"{where} spot burst", min_allowed=1)
+        if a is not None and spot.floor_replicas + spot.max_spot_replicas != a.max_capacity:
+            raise checks.DeployCheckError(f"{where}: on-demand floor {spot.floor_replicas} + spot burst {spot.max_spot_replicas} is not the plan's max {a.max_capacity}",
+                                          hint="re-emit the stack file from plan.json (`leanserve deploy PLAN --emit DIR`)")
+        done.append(f"spot burst {spot.min_spot_replicas}–{spot.max_spot_replicas} on {spot.instance_type} above {spot.floor_replicas} on demand = max {a.max_capacity if a else '?'}")
     return done
 
 

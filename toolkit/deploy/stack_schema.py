@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from toolkit.errors import InputError
@@ -24,6 +24,8 @@ from toolkit.platforms import platform_for
 NAMESPACE = "leanserve"
 VARIANT_NAME = "AllTraffic"
 HINT = "write the stack file with `leanserve deploy PLAN --emit DIR` (see docs/deploy.md)"
+KARPENTER_CAPACITY_LABEL = "karpenter.sh/capacity-type"  # the well-known label Karpenter puts on its nodes (values spot, on-demand)
+SPOT_TAINT = "leanserve/spot"  # NoSchedule taint on the spot NodePool's nodes: only the burst pods tolerate it
 
 
 class StackConfigError(InputError):
@@ -86,6 +88,39 @@ class DeploymentCfg(_Cfg):
     maximum_execution_timeout_s: int = 3600
 
 
+class SpotCfg(_Cfg):
+    """Burst capacity on spot nodes above an on-demand floor (from plan.json's ``purchase.spot``).
+
+    The floor Deployment keeps ``floor_replicas`` pods on nodes labelled ``capacity_type_label`` =
+    ``on_demand_value``; the burst Deployment runs on ``spot_value`` nodes and the HPA scales it between
+    ``min_spot_replicas`` and ``max_spot_replicas`` (the plan's max less the floor). With ``node_pool`` set,
+    the stack also creates that Karpenter NodePool (requires Karpenter's label); without it the spot nodes
+    come from elsewhere, e.g. an EKS managed node group with capacity type SPOT (label
+    ``eks.amazonaws.com/capacityType``, values ``SPOT``/``ON_DEMAND``; docs/deploy.md)."""
+
+    floor_replicas: int = Field(ge=1)
+    min_spot_replicas: int = Field(ge=1)
+    max_spot_replicas: int = Field(ge=1)
+    instance_type: str
+    capacity_type_label: str = KARPENTER_CAPACITY_LABEL
+    on_demand_value: str = "on-demand"
+    spot_value: str = "spot"
+    taint_key: str | None = SPOT_TAINT
+    node_pool: str | None = None
+    node_class: str = "default"
+    limits: dict[str, str] = {}
+    consolidate_after: str = "5m"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SpotCfg:
+        if self.min_spot_replicas > self.max_spot_replicas:
+            raise ValueError(f"minSpotReplicas {self.min_spot_replicas} is above maxSpotReplicas {self.max_spot_replicas}")
+        if self.node_pool and self.capacity_type_label != KARPENTER_CAPACITY_LABEL:
+            raise ValueError(f"a Karpenter nodePool labels its nodes {KARPENTER_CAPACITY_LABEL}, not {self.capacity_type_label}; "
+                             "drop nodePool to use other spot nodes")
+        return self
+
+
 class KubernetesCfg(_Cfg):
     namespace: str
     node_instance_type: str
@@ -94,6 +129,7 @@ class KubernetesCfg(_Cfg):
     memory: str
     replicas: int
     hpa_metric: Literal["cpu", "queue-time", "requests"] | None = None
+    spot: SpotCfg | None = None
 
 
 class StackSettings(_Cfg):

@@ -76,6 +76,7 @@ class Kubernetes(Platform):
 
     def stack_config(self, inp):
         from toolkit.deploy.kubernetes_sizing import pod_size
+        from toolkit.deploy.purchase import spot_cfg
         from toolkit.deploy.stack_schema import KubernetesCfg, ModelRef, StackConfig
         from toolkit.errors import InputError
 
@@ -92,12 +93,18 @@ class Kubernetes(Platform):
         if a and a.scheduled:
             inp.notes.append(f"{len(a.scheduled)} scheduled action(s) are not applied on Kubernetes (the HPA has no schedules)")
         hpa = {"SageMakerVariantInvocationsPerInstance": "requests"}.get(a.metric, a.metric) if a else None
+        spot = spot_cfg(inp.plan, c, a, size.node_instance_type, inp.plan.name, inp.notes)  # floor on demand, burst on spot
         cfg = StackConfig(
             **inp.common, region=c.region, model=ModelRef(sha256=inp.sha256), image=inp.image, autoscaling=a,
             kubernetes=KubernetesCfg(namespace=inp.plan.name, node_instance_type=size.node_instance_type, gpus=size.gpus, cpu=size.cpu,
-                                     memory=size.memory, replicas=max(1, replicas), hpa_metric=hpa),
+                                     memory=size.memory, replicas=max(1, replicas), hpa_metric=hpa, spot=spot),
         )
         return cfg, None
 
     def describe_stack(self, cfg) -> str:
-        return f"Kubernetes ({cfg.kubernetes.node_instance_type} nodes)" if cfg.kubernetes else super().describe_stack(cfg)
+        k = cfg.kubernetes
+        if k is None:
+            return super().describe_stack(cfg)
+        s = k.spot
+        burst = f", {s.floor_replicas} on demand + up to {s.max_spot_replicas} spot" if s else ""
+        return f"Kubernetes ({k.node_instance_type} nodes{burst})"
