@@ -6,6 +6,9 @@ Reads the seed files described in the source folder's SOURCES.md:
   aws_sagemaker_hosting.csv   SageMaker real-time (Hosting) $/instance-hour, per-row sources and confidence
   aws_ec2_vms.csv             EC2 on-demand and spot $/hour with hardware facts (SkyPilot catalog extract)
   aws_sagemaker_serverless.txt  Serverless $/GB-second and $/GB processed; endpoint storage $/GB-month
+then the project's newer rows in scripts/catalog_seed/ (see its SOURCES.md), which replace the seed's
+rows of the same key, each with its own source and date:
+  aws_ec2_vms.csv             EC2 CPU node types from a newer SkyPilot catalog commit
 and writes, in the layout that toolkit.pricing.rows defines:
   toolkit/data/sagemaker_hosting.csv, ec2_prices.csv, sagemaker_rates.csv, instances.csv, SNAPSHOT.json
 Rerunning it on the same input gives the same files. With --check it only verifies that the files in
@@ -41,6 +44,11 @@ SAGEMAKER_AS_OF = "2026-11-01"
 # SOURCES.md: the SkyPilot catalog commit holds "data of 2025-09 or later"; the earliest date is used.
 EC2_AS_OF = "2025-09-01"
 EC2_SOURCE = "skypilot-org/skypilot-catalog:catalogs/v9/aws/vms.csv@3e9a1751b1edfb3592877f242c2f8dc10fc1fc6e"
+# scripts/catalog_seed/SOURCES.md: the newer commit's catalogs/v9/gcp/images.csv lists an image created 2026-06-03, so
+# its prices are from that day or later; the earliest date is used.
+UPDATES = ROOT / "scripts" / "catalog_seed"
+EC2_UPDATE_AS_OF = "2026-06-03"
+EC2_UPDATE_SOURCE = "skypilot-org/skypilot-catalog:catalogs/v9/aws/vms.csv@2c3d7ea7d76bf84cf80d382e946c1609571485fd"
 
 ACCELERATOR_NAMES = {
     "none": "",
@@ -166,8 +174,32 @@ def build_ec2(src: Path) -> tuple[list[Ec2PriceRow], list[InstanceRow]]:
                     sources=EC2_SOURCE,
                 )
             )
+    prices = overlay_ec2(prices, {i.name: i for i in instances})
     prices.sort(key=lambda p: (p.instance_type, p.region))
     return prices, instances
+
+
+def overlay_ec2(prices: list[Ec2PriceRow], hardware: dict[str, InstanceRow], folder: Path = UPDATES) -> list[Ec2PriceRow]:
+    """Replace seed rows with the newer rows of ``folder/aws_ec2_vms.csv`` (same type and region, same hardware)."""
+    path = folder / "aws_ec2_vms.csv"
+    if not path.exists():
+        return prices
+    by_key = {(p.instance_type, p.region): p for p in prices}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            key = (r["InstanceType"], r["Region"])
+            hw = hardware.get(key[0])
+            if key not in by_key or hw is None:
+                raise SystemExit(f"build_catalog: {path.name}: {key} is not in the seed; only seed rows are replaced")
+            if (hw.vcpus, hw.memory_gib) != (int(float(r["vCPUs"])), float(r["MemoryGiB"])):
+                raise SystemExit(f"build_catalog: {path.name}: {key[0]} has other hardware than the seed's")
+            spot = r["SpotPrice"].strip()
+            by_key[key] = Ec2PriceRow(
+                instance_type=key[0], region=key[1], usd_per_hour=float(r["Price"]), spot_usd_per_hour=float(spot) if spot else None,
+                spot_zone=r["AvailabilityZone"].strip(), source=SNAPSHOT, sources=EC2_UPDATE_SOURCE, as_of=EC2_UPDATE_AS_OF,
+                confidence="medium",
+            )
+    return list(by_key.values())
 
 
 SERVERLESS_SOURCE = "aws-samples/sagemaker-serverless-inference-benchmarking:sagemaker_serverless_benchmarking/cost_constants.py@88cf86c009d38ba9040c384d5283f0ff908ff5c3"
@@ -225,7 +257,10 @@ def render(src: Path) -> dict[str, str]:
         "seed": "../shared/data/pricing (see its SOURCES.md)",
         "datasets": {
             "hosting": {"as_of": SAGEMAKER_AS_OF, "rows": len(hosting), "origin": "aws_sagemaker_hosting.csv, assembled 2026-11"},
-            "ec2": {"as_of": EC2_AS_OF, "rows": len(ec2), "origin": f"aws_ec2_vms.csv from {EC2_SOURCE} (data of 2025-09 or later)"},
+            "ec2": {"as_of": min(p.as_of for p in ec2), "rows": len(ec2),
+                    "rows_by_as_of": {d: sum(p.as_of == d for p in ec2) for d in sorted({p.as_of for p in ec2})},
+                    "origin": f"aws_ec2_vms.csv from {EC2_SOURCE} (data of 2025-09 or later); CPU node types from "
+                              f"scripts/catalog_seed/aws_ec2_vms.csv, {EC2_UPDATE_SOURCE} (data of 2026-06-03 or later)"},
             "rates": {"as_of": SAGEMAKER_AS_OF, "rows": len(rates), "origin": "aws_sagemaker_serverless.txt, assembled 2026-11"},
         },
     }

@@ -142,9 +142,46 @@ def test_old_prices_warn_once_with_source_and_age():
     cat.hosting_price("ml.g5.xlarge", "us-east-1")
     cat.hosting_price("ml.c5.xlarge", "us-east-1")
     assert seen == ["SageMaker real-time prices come from the snapshot of 2026-11-01, 75 days old (older than 30); "
-                    "run `leanserve prices refresh` with AWS credentials to update them"]
+                    "run `leanserve prices refresh` with AWS credentials to update them, or set LEANSERVE_PRICE_MAX_AGE_DAYS "
+                    "to accept older prices"]
     cat.ec2_price("c5.xlarge", "us-east-1")
+    assert "EC2 prices come from the snapshot of 2026-06-03" in seen[-1]
+    cat.ec2_price("g5.xlarge", "us-east-1")
     assert "EC2 prices come from the snapshot of 2025-09-01" in seen[-1]
+
+
+def test_serverless_compute_and_data_warn_once_between_them():
+    cat, seen = quiet_catalog(today=date(2027, 1, 15))
+    cat.serverless_rates("us-east-1")
+    assert [m for m in seen if m.startswith("SageMaker serverless")] == [seen[0]]
+    assert len(seen) == 1
+
+
+def test_the_staleness_threshold_is_a_setting(monkeypatch):
+    """LEANSERVE_PRICE_MAX_AGE_DAYS moves the threshold: 75-day-old prices pass at 90, 19-day-old ones warn at 10."""
+    from toolkit.pricing.catalog import MAX_AGE_ENV, STALE_AFTER_DAYS, stale_after_days
+
+    assert MAX_AGE_ENV == "LEANSERVE_PRICE_MAX_AGE_DAYS" and stale_after_days() == STALE_AFTER_DAYS == 30
+    monkeypatch.setenv(MAX_AGE_ENV, "90")
+    cat, seen = quiet_catalog(today=date(2027, 1, 15))
+    cat.hosting_price("ml.g5.xlarge", "us-east-1")
+    assert seen == [] and stale_after_days() == 90
+    monkeypatch.setenv(MAX_AGE_ENV, "10")
+    cat, seen = quiet_catalog()  # 2026-11-20: the snapshot of 2026-11-01 is 19 days old
+    cat.hosting_price("ml.g5.xlarge", "us-east-1")
+    assert len(seen) == 1 and "19 days old (older than 10)" in seen[0]
+
+
+def test_a_bad_staleness_setting_is_bad_input(monkeypatch):
+    from toolkit.pricing.catalog import stale_after_days
+
+    for bad in ("thirty", "-1", "1.5"):
+        monkeypatch.setenv("LEANSERVE_PRICE_MAX_AGE_DAYS", bad)
+        with pytest.raises(InputError, match=f"LEANSERVE_PRICE_MAX_AGE_DAYS='{bad}' is not a whole number of days"):
+            stale_after_days()
+    result = run_cli("prices", "show", "--region", "us-east-1")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "error: LEANSERVE_PRICE_MAX_AGE_DAYS='1.5' is not a whole number of days"
 
 
 def test_fresh_prices_do_not_warn():
@@ -202,6 +239,35 @@ def test_embedded_data_is_what_the_build_script_writes():
 
     out = subprocess.run([sys.executable, "scripts/build_catalog.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_cpu_node_prices_come_from_the_newer_catalog_commit():
+    """Issue 21, item 17: the EC2 CPU node rows are refreshed from a newer SkyPilot catalog commit (data of 2026-06-03
+    or later), each row citing it; the GPU rows, with no newer figure read, keep the seed's source and date."""
+    cat, _ = quiet_catalog(today=date(2026, 12, 2))
+    newer = "skypilot-org/skypilot-catalog:catalogs/v9/aws/vms.csv@2c3d7ea7d76bf84cf80d382e946c1609571485fd"
+    rows = {(r["instance_type"], r["region"]): r for r in csv.DictReader((ROOT / "toolkit/data/ec2_prices.csv").open())}
+    cpu = {k: r for k, r in rows.items() if k[0].split(".")[0] in ("c5", "c7i", "m6i")}
+    assert len(cpu) == 99 and all(r["as_of"] == "2026-06-03" and r["sources"] == newer for r in cpu.values())
+    assert all(r["as_of"] == "2025-09-01" for k, r in rows.items() if k not in cpu)
+    q = cat.ec2_price("c7i.large", "us-east-1")
+    assert (q.usd, q.as_of, q.age_days, q.row_source) == (0.08925, "2026-06-03", 182.0, "skypilot-org/skypilot-catalog")
+    spot = cat.ec2_price("c7i.large", "us-east-1", spot=True)
+    assert (spot.usd, spot.as_of) == (0.0252, "2026-06-03") and "use1-az5" in spot.row_source
+    meta = json.loads((ROOT / "toolkit/data/SNAPSHOT.json").read_text())["datasets"]["ec2"]
+    assert meta["rows_by_as_of"] == {"2025-09-01": 321, "2026-06-03": 99}
+
+
+def test_the_overlay_replaces_only_seed_rows(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_catalog", ROOT / "scripts" / "build_catalog.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    (tmp_path / "aws_ec2_vms.csv").write_text("InstanceType,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone\n"
+                                              "c5.large,2.0,4.0,0.085,0.02,sa-east-1,sae1-az1\n")
+    with pytest.raises(SystemExit, match="not in the seed"):
+        build.overlay_ec2([], {}, tmp_path)
 
 
 def test_prices_show_unknown_region_suggests_the_closest():

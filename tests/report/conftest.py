@@ -10,6 +10,12 @@ from tests.report.plans import make_plan
 from toolkit.artifacts.common import save_artifact
 
 
+@pytest.fixture(autouse=True)
+def default_price_age(monkeypatch):
+    """Reports judge staleness with the default threshold unless a test sets LEANSERVE_PRICE_MAX_AGE_DAYS."""
+    monkeypatch.delenv("LEANSERVE_PRICE_MAX_AGE_DAYS", raising=False)
+
+
 @pytest.fixture
 def write_plan(tmp_path: Path):
     """write_plan(name, **make_plan_args) -> path of a plan.json in its own folder under tmp_path."""

@@ -78,10 +78,12 @@ def test_json_format_and_out_file(two_plans, tmp_path):
     assert result.stdout == ""
     data = json.loads(out.read_text())
     assert data["kind"] == "cost-diff"
-    assert (data["old"]["monthly_cost_usd"], data["new"]["monthly_cost_usd"], data["delta_usd"]) == (362.33, 625.6, 263.27)
+    # JSON: cents as the comment shows them, dollars exact to 1e-6 (which round to those cents)
+    assert (data["old"]["monthly_cost_cents"], data["new"]["monthly_cost_cents"], data["delta_cents"]) == (36233, 62560, 26327)
+    assert (data["old"]["monthly_cost_usd"], data["new"]["monthly_cost_usd"], data["delta_usd"]) == (362.330781, 625.602226, 263.271445)
     assert data["gate"] == {"fail_above_usd": 1000.0, "tripped": False}
     assert data["by_resource"][0] == {"resource": "endpoint/minilm-embeddings", "component": None, "old_cents": 36233, "new_cents": 62560,
-                                      "delta_cents": 26327, "old_usd": 362.33, "new_usd": 625.6, "delta_usd": 263.27}
+                                      "old_usd": 362.330254, "new_usd": 625.601699, "delta_cents": 26327, "delta_usd": 263.271445}
 
 
 def test_negative_limit_is_refused(plan_path):
@@ -93,7 +95,7 @@ def test_negative_limit_is_refused(plan_path):
 def test_stale_prices_warn_in_the_diff(write_plan):
     old, new = write_plan("old"), write_plan("new", price_age_days=40)
     result = run_cli("report", "diff", old, new)
-    assert f"> **⚠ Warning:** The new plan ({new}) uses 5 prices older than 30 days (oldest 40 days); refresh prices and plan again." in result.stdout
+    assert f"> **⚠ Warning:** The new plan ({new}) bills 4 prices older than 30 days (oldest 40 days); refresh prices and plan again." in result.stdout
     assert "warning: The new plan" in result.stderr
 
 

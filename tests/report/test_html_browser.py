@@ -42,7 +42,8 @@ PROBE = """<script>
     var fetched = performance.getEntriesByType('resource').map(function (r) { return r.name; })
       .filter(function (n) { return n.indexOf('data:') !== 0; });
     var pre = document.createElement('pre'); pre.id = 'probe';
-    pre.textContent = JSON.stringify({errors: errors, images: images, fetched: fetched});
+    pre.textContent = JSON.stringify({errors: errors, images: images, fetched: fetched,
+                                      scroll_width: document.documentElement.scrollWidth});
     document.body.appendChild(pre);
   });
 })();
@@ -96,6 +97,7 @@ def test_the_report_opens_cleanly_in_chromium(report_html, tmp_path):
     assert probe["errors"] == []
     assert probe["fetched"] == []  # nothing but data: URIs
     assert len(probe["images"]) == 2  # the hourly chart and the baselines chart
+    assert probe["scroll_width"] <= 1280  # nothing wider than the window (no sideways scrolling)
     for img in probe["images"]:
         assert img["complete"] and img["width"] > 300 and img["height"] > 100, img
     # the screenshot shows a rendered page, not a blank one
@@ -113,13 +115,26 @@ def test_the_report_opens_cleanly_in_chromium(report_html, tmp_path):
     assert 2 <= pages <= 8, pages
 
 
+def test_a_flat_fleet_with_no_saving_opens_cleanly_without_a_chart_of_a_line(tmp_path):
+    """Item 16's finance view: the zero-saving note and the flat-fleet sentence, in a real browser, one chart only."""
+    from tests.report.test_finance_view import _floor_only_plan
+    from toolkit.report import render
+    from toolkit.report.build import build_report
+
+    html = render(build_report(_floor_only_plan()), "html")
+    probe, _, _ = open_in_chromium(html, tmp_path)
+    assert probe["errors"] == [] and probe["fetched"] == []
+    assert len(probe["images"]) == 1 and probe["images"][0]["alt"].startswith("Bar chart")
+    assert probe["scroll_width"] <= 1280
+
+
 def test_the_report_is_self_contained(report_html):
     html, _ = report_html
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", html)  # no external src/href at all
     assert "<script" not in html
     assert "http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:" in html
     assert "@media print" in html
-    assert "Warning:</strong> 5 of 5 prices are older than 30 days" in html
+    assert "Warning:</strong> 4 of 4 prices in this bill are older than 30 days" in html
 
 
 def test_the_probe_catches_broken_images_and_network_fetches(tmp_path):

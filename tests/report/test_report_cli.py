@@ -178,8 +178,26 @@ def test_an_estimated_capacity_becomes_a_dollar_range_when_the_plan_has_one(tmp_
     assert "$401.25–$812.40 a month" in render(rep, "md")
     assert rep.cost_range_cents == [40125, 81240]
     assert "| Monthly cost with capacity at either end of its estimate | $401.25–$812.40 |" in render(rep, "md")
-    assert "$401.25–$812.40 with capacity at either end of its estimate" in render(rep, "html")
-    assert json.loads(render(rep, "json"))["cost_range_cents"] == [40125, 81240]
+    data = json.loads(render(rep, "json"))
+    assert (data["cost_range_cents"], data["cost_range_usd"], data["capacity_uncertainty"]) == ([40125, 81240], [401.25, 812.4], 0.25)
+
+
+def test_the_report_leads_with_the_monthly_cost_and_its_range(tmp_path):
+    """Finance reads the month's cost first, with its range in full-size type when capacity is estimated."""
+    plan = make_plan()
+    plan.chosen.sensitivity = Sensitivity(cost_band=CostBand(
+        low_capacity=BandEnd(capacity=46.5, meets_sla=True, monthly_cost_usd=812.4),
+        high_capacity=BandEnd(capacity=77.5, meets_sla=True, monthly_cost_usd=401.25)))
+    rep = make_report(save_artifact(plan, tmp_path / "plan.json"))
+    md = render(rep, "md")
+    lead = md.split("\n\n")[1]  # the first paragraph after the title
+    assert lead == ("**$362.33 a month** on demand, projected for the 30 days from "
+                    f"{rep.period_start}. Capacity per instance is an estimate (±25%), so the month could cost **$401.25–$812.40**.")
+    html = render(rep, "html")
+    assert html.index('<section class="lead">') < html.index('<div class="kpis">') < html.index("<h2>Configuration</h2>")
+    assert ('<div class="value">$362.33</div><div class="range">$401.25–$812.40</div>'
+            '<div class="note">with capacity at either end of its estimate (±25%)') in html
+    assert "<strong>$401.25–$812.40</strong>" in html.split('<section class="lead">')[1].split("</section>")[0]
     # without a band (older plans), the report keeps the rule of thumb
     plain = make_report(save_artifact(make_plan(), tmp_path / "old" / "plan.json"))
     assert "carries about the capacity band (±25%)" in next(f for f in plain.figures if f.figure == "Monthly cost").detail

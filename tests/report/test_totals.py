@@ -16,7 +16,7 @@ from toolkit.artifacts.plan import CostItem
 from toolkit.report.build import build_report
 from toolkit.report.csv_format import render_csv
 from toolkit.report.markdown import render_markdown
-from toolkit.report.money import allocate_cents, fmt_usd, to_cents
+from toolkit.report.money import MICRO, allocate_cents, fmt_usd, to_cents, to_micros
 
 
 def csv_rows(text: str) -> list[dict]:
@@ -41,9 +41,11 @@ def test_csv_has_the_finance_columns_and_one_row_per_resource_component(plan_pat
     assert rows[3]["service"] == "AmazonS3"
     assert {r["tag:cost-center"] for r in rows} == {"cc-1234"}
     assert first["period"] == f"{first['period_start']}/{first['period_end']}"
-    # the rows sum to the headline, to the cent
-    headline = json.loads((plan_path.parent / "report.json").read_text())["monthly_cost_usd"]
-    assert sum(Decimal(r["cost"]) for r in rows) == Decimal(str(headline))
+    # the rows (exact to 1e-6) sum to the JSON headline exactly, and to the Markdown headline to the cent
+    data = json.loads((plan_path.parent / "report.json").read_text())
+    assert sum(Decimal(r["cost"]) for r in rows) == Decimal(str(data["monthly_cost_usd"])) == Decimal("362.330781")
+    assert to_cents(sum(Decimal(r["cost"]) for r in rows)) == data["monthly_cost_cents"] == 36233
+    assert first["cost"] == "352.886"  # 1,649 instance-hours × $0.214, exactly
     # usage × unit price gives each row's cost (to rounding)
     for r in rows:
         assert abs(Decimal(r["usage_quantity"]) * Decimal(r["unit_price"]) - Decimal(r["cost"])) <= Decimal("0.01")
@@ -79,10 +81,14 @@ def test_csv_rows_sum_to_the_headline_for_any_cost_items(amounts):
     rep = build_report(plan)
     rows = csv_rows(render_csv(rep))
     assert len(rows) == len(amounts)
-    assert sum(Decimal(r["cost"]) for r in rows) == Decimal(to_cents(sum(amounts))) / 100
-    # and no row moved by more than a cent from its exact amount
+    total = sum(Decimal(r["cost"]) for r in rows)
+    # exact to 1e-6: the rows sum to the JSON headline exactly, and round to the headline's cents
+    assert total == Decimal(to_micros(sum(amounts))) * MICRO == Decimal(repr(rep.monthly_cost_usd))
+    assert to_cents(total) == rep.monthly_cost_cents == to_cents(sum(amounts))
+    # no row moved by a micro-dollar or more from its exact amount; the cent rows sum to the headline too
     for r, a in zip(rows, amounts):
-        assert abs(Decimal(r["cost"]) - Decimal(repr(a))) < Decimal("0.01")
+        assert abs(Decimal(r["cost"]) - Decimal(repr(a))) < Decimal("0.000001")
+    assert sum(line.cost_cents for line in rep.lines) == rep.monthly_cost_cents
 
 
 @given(st.lists(st.decimals(min_value=0, max_value=10_000, places=4), min_size=1, max_size=20))

@@ -8,10 +8,12 @@ from toolkit.artifacts.plan import ExcludedGroup
 from toolkit.planner import costs as C
 from toolkit.planner import serverless as SL
 from toolkit.platforms import instance_platforms, platform_for
+from toolkit.report.money import fmt_money
 
 
 def price_refs(plan) -> list:
-    """Every price the plan's figures use (chosen, runners-up, misses, baselines), once each."""
+    """Every price the plan's figures use (chosen, runners-up, misses, baselines), once each. Each carries the age the catalog
+    computed at plan time; ``plan --explain`` and the report both show that age (see toolkit.report.prices)."""
     seen: dict[tuple, object] = {}
     cands = [plan.chosen] + list(plan.runners_up) + list(plan.nearest_misses) + [plan.baselines.static_peak, plan.baselines.single_gpu_default]
     for c in cands:
@@ -77,8 +79,8 @@ def estimates(plan, cset) -> list[str]:
         if ends:
             lo, hi = ends
             out.append(f"Re-searching the policy at each end of the band, the cheapest one that meets the SLA costs "
-                       f"${lo.monthly_cost_usd:,.2f} (at {lo.capacity:g} {unit}, max {lo.max_capacity} instances) to "
-                       f"${hi.monthly_cost_usd:,.2f} (at {hi.capacity:g} {unit}, max {hi.max_capacity} instances) a month.")
+                       f"{fmt_money(lo.monthly_cost_usd)} (at {lo.capacity:g} {unit}, max {lo.max_capacity} instances) to "
+                       f"{fmt_money(hi.monthly_cost_usd)} (at {hi.capacity:g} {unit}, max {hi.max_capacity} instances) a month.")
     out.append("Violation minutes, instance counts and instance-hours: simulated (a model of target tracking, see assumptions), "
                "exact for the traffic given; real traffic differs.")
     est_items = sorted({i.price.sku for i in c.cost_items if i.price is not None and i.price.source.startswith("estimate")})
@@ -87,10 +89,13 @@ def estimates(plan, cset) -> list[str]:
     low = sorted({i.price.sku for i in c.cost_items if i.price is not None and i.price.confidence == "low"})
     if low:
         out.append(f"Low-confidence prices: {', '.join(low)}.")
-    stale = [p for p in plan.prices if p.age_days > 30]
+    from toolkit.pricing.catalog import stale_after_days
+
+    limit = stale_after_days()
+    stale = [p for p in plan.prices if p.age_days > limit]
     if stale:
         oldest = max(stale, key=lambda p: p.age_days)
-        out.append(f"{len(stale)} price(s) are older than 30 days (oldest: {oldest.sku}, {oldest.age_days:.0f} days); "
+        out.append(f"{len(stale)} price(s) are older than {limit} days (oldest: {oldest.sku}, {oldest.age_days:.0f} days); "
                    "refresh with `leanserve prices refresh`.")
     if any(i.component == "data-processed" for i in c.cost_items):
         out.append("Data processed: estimated from request and response sizes (see assumptions).")

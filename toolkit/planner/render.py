@@ -1,9 +1,16 @@
-"""Plain-text views of a plan: the top-N table, baselines, nearest misses and the --explain section."""
+"""Plain-text views of a plan: the top-N table, baselines, nearest misses and the --explain section.
+
+Money follows the one rule of :mod:`toolkit.report.money`: the text shows whole cents (the same figure the
+report shows), the ``--json`` rows give dollars exact to 1e-6; list prices are shown as listed. Price ages
+are the ones the catalog stamped into the plan (the report shows the same numbers), judged stale against
+:func:`toolkit.pricing.catalog.stale_after_days`.
+"""
 
 from __future__ import annotations
 
 from toolkit.planner.assemble import short_name
 from toolkit.platforms import platform_for
+from toolkit.report.money import fmt_money, fmt_per_million, fmt_rate, usd6
 
 
 def _config(c) -> str:
@@ -22,8 +29,8 @@ def _config(c) -> str:
 
 def summary_row(rank: str, c) -> dict:
     return {
-        "rank": rank, "configuration": _config(c), "region": c.region, "monthly_usd": round(c.monthly_cost_usd, 2),
-        "per_million_usd": round(c.cost_per_million_requests_usd, 4), "utilisation": c.simulation.utilisation,
+        "rank": rank, "configuration": _config(c), "region": c.region, "monthly_usd": usd6(c.monthly_cost_usd),
+        "per_million_usd": usd6(c.cost_per_million_requests_usd), "utilisation": c.simulation.utilisation,
         "violation_minutes": c.simulation.violation_minutes, "peak_instances": c.simulation.peak_instances,
         "mean_instances": c.simulation.mean_instances, "why": c.why_not,
     }
@@ -53,8 +60,8 @@ def baseline_rows(plan) -> list[dict]:
 
 def _fmt_row(r: dict, width: int) -> str:
     viol = f"{r['violation_minutes']:,.0f}"
-    cost = f"${r['monthly_usd']:,.2f}" if r["monthly_usd"] else "—"
-    per_m = f"${r['per_million_usd']:,.3f}" if r["per_million_usd"] else "—"
+    cost = fmt_money(r["monthly_usd"]) if r["monthly_usd"] else "—"
+    per_m = fmt_per_million(r["per_million_usd"]) if r["per_million_usd"] else "—"
     return (f"{r['rank']:>13}  {r['configuration'][:width]:<{width}}  {r['region']:<14}  {cost:>11}  {per_m:>9}  "
             f"{r['utilisation']:>5.0%}  {viol:>6}  {r['peak_instances']:>5}")
 
@@ -87,25 +94,30 @@ def headline(plan, out_path: str) -> str:
     c = plan.chosen
     if c is None:
         return f"no feasible configuration; nearest misses written to {out_path}"
-    return (f"{plan.name}: {short_name(c)} for ${c.monthly_cost_usd:,.2f} a month "
-            f"(${c.cost_per_million_requests_usd:,.3f} per 1M requests, {c.simulation.violation_minutes:g} violation minutes); wrote {out_path}")
+    return (f"{plan.name}: {short_name(c)} for {fmt_money(c.monthly_cost_usd)} a month "
+            f"({fmt_per_million(c.cost_per_million_requests_usd)} per 1M requests, {c.simulation.violation_minutes:g} violation minutes); "
+            f"wrote {out_path}")
 
 
 def explain_text(plan) -> list[str]:
     out = ["", "Which numbers are estimates:"]
     out += [f"  - {e}" for e in plan.estimates]
+    from toolkit.pricing.catalog import stale_after_days
+
+    limit = stale_after_days()
     out += ["", "Prices (source, as of, age):"]
     for p in plan.prices:
-        stale = "  STALE" if p.age_days > 30 else ""
-        out.append(f"  - {p.sku}: ${p.usd:g}/{p.unit} ({p.confidence}) from {p.source}, as of {p.as_of}, {p.age_days:.0f} days old{stale}")
+        stale = f"  STALE (older than {limit} days)" if p.age_days > limit else ""
+        out.append(f"  - {p.sku}: {fmt_rate(p.usd)}/{p.unit} ({p.confidence}) from {p.source}, as of {p.as_of}, {p.age_days:.0f} days old{stale}")
     s = plan.scheduling
     out += ["", "Scheduled scaling:"]
     if s is not None and s.compared:
         for r in s.results:
             if r.scheduled_usd is not None:
                 verdict = "adopted" if r.adopted else "not cheaper"
-                out.append(f"  - {r.configuration}: target tracking ${r.target_tracking_usd:,.2f} vs scheduled floors "
-                           f"${r.scheduled_usd:,.2f} ({r.scheduled_violation_minutes or 0:g} violation min): {verdict}")
+                tracking = fmt_money(r.target_tracking_usd) if r.target_tracking_usd is not None else "n/a"
+                out.append(f"  - {r.configuration}: target tracking {tracking} vs scheduled floors "
+                           f"{fmt_money(r.scheduled_usd)} ({r.scheduled_violation_minutes or 0:g} violation min): {verdict}")
             else:
                 out.append(f"  - {r.configuration}: no scheduled policy met the SLA")
     else:

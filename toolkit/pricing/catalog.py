@@ -4,12 +4,14 @@
 ``leanserve prices refresh``. For every (item, region) the fresher row wins, so a refresh of one region
 overlays the snapshot without hiding the others. Every price comes back as a :class:`PriceQuote` that
 says where it came from, how old it is and how far to trust it. Prices older than
-:data:`STALE_AFTER_DAYS` produce one warning per data set and source when first used.
+:func:`stale_after_days` (``$LEANSERVE_PRICE_MAX_AGE_DAYS``, default :data:`STALE_AFTER_DAYS`) produce
+one warning per data set and source when first used.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -28,8 +30,29 @@ from toolkit.pricing.rows import (
     RateRow,
 )
 
-STALE_AFTER_DAYS = 30
 from toolkit.platforms import names as _platform_names
+
+STALE_AFTER_DAYS = 30  #: default: a price older than this many days is stale
+MAX_AGE_ENV = "LEANSERVE_PRICE_MAX_AGE_DAYS"
+
+
+def stale_after_days() -> int:
+    """Days after which a price counts as stale: ``$LEANSERVE_PRICE_MAX_AGE_DAYS`` when set, else :data:`STALE_AFTER_DAYS`.
+
+    The planner's warnings, ``plan --explain`` and every report format read it here, so they agree.
+    """
+    raw = os.environ.get(MAX_AGE_ENV, "").strip()
+    if not raw:
+        return STALE_AFTER_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise InputError(f"{MAX_AGE_ENV}={raw!r} is not a whole number of days",
+                         hint=f"set it to the age in days after which prices count as stale (e.g. {MAX_AGE_ENV}=90), or unset it "
+                              f"for the default of {STALE_AFTER_DAYS}")
+    return days
 
 PLATFORMS = _platform_names()
 
@@ -313,13 +336,17 @@ class Catalog:
 
     def _quote(self, dataset: str, usd: float, unit: str, source: str, sources: str, as_of: str, confidence: str, evidence: str = "") -> PriceQuote:
         age = float((self.today - _parse_date(as_of)).days)
-        if age > STALE_AFTER_DAYS:
-            key = (dataset.split("-")[0] if dataset.startswith("ec2") else dataset, source, as_of)
+        limit = stale_after_days()
+        if age > limit:
+            base = dataset.split("-")[0]
+            what = {"hosting": "SageMaker real-time", "ec2": "EC2", "serverless": "SageMaker serverless", "endpoint": "endpoint storage",
+                    "savings": "Savings Plans"}.get(base, dataset)
+            key = (what, source, as_of)  # one warning per data set (serverless compute and data are one), source and date
             if key not in self._warned:
                 self._warned.add(key)
-                what = {"hosting": "SageMaker real-time", "ec2": "EC2", "serverless": "SageMaker serverless", "endpoint": "endpoint storage", "savings": "Savings Plans"}.get(key[0].split("-")[0], key[0])
                 msg = (f"{what} prices come from the {source} of {as_of}, {age:.0f} days old "
-                       f"(older than {STALE_AFTER_DAYS}); run `leanserve prices refresh` with AWS credentials to update them")
+                       f"(older than {limit}); run `leanserve prices refresh` with AWS credentials to update them, "
+                       f"or set {MAX_AGE_ENV} to accept older prices")
                 self.warnings.append(msg)
                 self._warn(msg)
         conf = confidence if confidence in ("high", "medium", "low") else "medium"
@@ -354,4 +381,4 @@ def load_catalog(cache_dir: str | Path | None = None, *, today: date | None = No
     return _load(cache_dir, today=today, warn=warn)
 
 
-__all__ = ["API", "SNAPSHOT", "Catalog", "InstanceInfo", "PriceNotFound", "PriceQuote", "ServerlessRates", "load_catalog", "short_source"]
+__all__ = ["API", "MAX_AGE_ENV", "SNAPSHOT", "STALE_AFTER_DAYS", "Catalog", "InstanceInfo", "PriceNotFound", "PriceQuote", "ServerlessRates", "load_catalog", "short_source", "stale_after_days"]

@@ -1,4 +1,4 @@
-"""Turn a plan (plan.json) into a :class:`CostReport`: cents-exact lines, subtotals, baselines, provenance."""
+"""Turn a plan (plan.json) into a :class:`CostReport`: lines exact in cents and to 1e-6 USD, subtotals, baselines, provenance."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from toolkit.artifacts.plan import Candidate, CostItem, PlanFile, PriceRef
+from toolkit.artifacts.plan import Candidate, CostItem, PlanFile
 from toolkit.errors import ArtifactError, InfeasibleError
 from toolkit.report.model import (
-    STALE_PRICE_DAYS,
     BaselineRow,
     CostLine,
     CostReport,
@@ -18,8 +17,22 @@ from toolkit.report.model import (
     PriceRow,
     Share,
 )
-from toolkit.report.money import allocate_cents, dec, fmt_per_million, fmt_usd, to_cents
+from toolkit.report.money import (
+    CENT,
+    MICRO,
+    allocate,
+    dec,
+    fmt_money,
+    fmt_per_million,
+    micros_to_cents,
+    micros_to_usd,
+    to_cents,
+    to_micros,
+    usd6,
+)
+from toolkit.report.prices import all_prices, others_note, price_tables, stale_warning
 from toolkit.report.savings_plan import savings_plan_view
+from toolkit.report.words import saving_note, scaling_in_words, trigger_in_words
 
 MONTH_DAYS = 30
 
@@ -30,7 +43,9 @@ BASELINES = {
 
 
 def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | None = None) -> CostReport:
-    """Build the report of ``plan``; ``source`` names the file in error messages, ``today`` dates price ages."""
+    """Build the report of ``plan``; ``source`` names the file in error messages, ``today`` judges whether prices are stale."""
+    from toolkit.pricing.catalog import stale_after_days
+
     chosen = plan.chosen
     if chosen is None:
         raise InfeasibleError(
@@ -38,12 +53,15 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
             hint="see the nearest misses with `leanserve plan`, relax the SLA or budget, and plan again",
         )
     today = today or datetime.now(timezone.utc).date()
-    total_cents = _headline_cents(chosen, source)
-    lines = _lines(chosen, total_cents)
+    limit = stale_after_days()
+    total_micros = _headline_micros(chosen, source)
+    total_cents = micros_to_cents(total_micros)
+    lines = _lines(chosen, total_micros, total_cents)
     start = _plan_date(plan.created_at)
-    prices = _price_rows(plan, today)
-    figures = _figures(plan, chosen)
+    prices, other_prices = price_tables(plan, chosen, today, limit)
     ends = chosen.cost_band_ends()
+    prov = chosen.capacity_provenance
+    configuration = describe_candidate(chosen)
     report = CostReport(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         plan_name=plan.name,
@@ -52,23 +70,31 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
         plan_tool_version=plan.tool_version,
         period_start=start.isoformat(),
         period_end=(start + timedelta(days=MONTH_DAYS)).isoformat(),
-        configuration=describe_candidate(chosen),
+        configuration=configuration,
         monthly_cost_cents=total_cents,
+        monthly_cost_usd=micros_to_usd(total_micros),
         cost_range_cents=[to_cents(e.monthly_cost_usd) for e in ends] if ends else None,
-        cost_per_million_requests_usd=chosen.cost_per_million_requests_usd,
+        cost_range_usd=[usd6(e.monthly_cost_usd) for e in ends] if ends else None,
+        capacity_uncertainty=prov.uncertainty if prov is not None and prov.source == "estimated" else None,
+        cost_per_million_requests_cents=to_cents(chosen.cost_per_million_requests_usd),
+        cost_per_million_requests_usd=usd6(chosen.cost_per_million_requests_usd),
+        scaling=scaling_in_words(chosen),
         lines=lines,
         by_resource=_shares(lines, total_cents, lambda l: l.resource),
         by_component=_shares(lines, total_cents, lambda l: l.component),
         hourly=_hourly(chosen),
-        baselines=_baselines(plan, chosen, total_cents),
+        baselines=_baselines(plan, chosen, total_micros),
         sla=plan.sla,
         traffic=plan.traffic,
-        savings_plan=savings_plan_view(chosen, lines, _all_prices(plan), total_cents),
+        savings_plan=savings_plan_view(chosen, lines, all_prices(plan), total_cents),
         prices=prices,
-        figures=figures,
+        other_prices=other_prices,
+        stale_after_days=limit,
+        figures=_figures(plan, chosen, len(prices)),
         assumptions=list(plan.assumptions),
         tags=dict(plan.tags),
-        warnings=_warnings(plan, chosen, prices),
+        warnings=_warnings(plan, chosen, prices, limit, start.isoformat()),
+        notes=[n for n in [others_note(other_prices, limit)] if n],
     )
     return report
 
@@ -76,15 +102,15 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
 # --- the bill -------------------------------------------------------------------------------------
 
 
-def _headline_cents(chosen: Candidate, source: str) -> int:
-    """The monthly figure in cents, after checking that the cost items add up to it."""
+def _headline_micros(chosen: Candidate, source: str) -> int:
+    """The monthly figure in micro-dollars, after checking that the cost items add up to it."""
     total = dec(chosen.monthly_cost_usd)
     items = chosen.cost_items
     if not items:
         if total == 0:
             return 0
         raise ArtifactError(
-            f"{source}: the chosen configuration costs ${chosen.monthly_cost_usd:,.2f} a month but lists no cost items",
+            f"{source}: the chosen configuration costs {fmt_money(chosen.monthly_cost_usd)} a month but lists no cost items",
             hint="the plan file is incomplete; rerun `leanserve plan` with this leanserve version",
         )
     summed = sum((dec(i.cost_usd) for i in items), Decimal(0))
@@ -92,10 +118,10 @@ def _headline_cents(chosen: Candidate, source: str) -> int:
     tolerance = Decimal("0.005") * (len(items) + 1)
     if abs(summed - total) > tolerance:
         raise ArtifactError(
-            f"{source}: the chosen configuration's cost items sum to ${summed:,.2f} but its monthly cost is ${total:,.2f}",
+            f"{source}: the chosen configuration's cost items sum to {fmt_money(summed)} but its monthly cost is {fmt_money(total)}",
             hint="the plan file is inconsistent; rerun `leanserve plan`",
         )
-    return to_cents(total)
+    return to_micros(total)
 
 
 def service_for(item: CostItem, platform: str) -> str:
@@ -108,9 +134,11 @@ def service_for(item: CostItem, platform: str) -> str:
     return "AmazonSageMaker" if platform.startswith("sagemaker") else "AmazonEC2"
 
 
-def _lines(chosen: Candidate, total_cents: int) -> list[CostLine]:
+def _lines(chosen: Candidate, total_micros: int, total_cents: int) -> list[CostLine]:
+    """Each item in both grains: 1e-6 rows summing to the 1e-6 total, cent rows (from those) summing to the headline."""
     items = chosen.cost_items
-    cents = allocate_cents([i.cost_usd for i in items], total_cents)
+    micros = allocate([i.cost_usd for i in items], total_micros, MICRO)
+    cents = allocate([Decimal(m) * MICRO for m in micros], total_cents, CENT)
     return [
         CostLine(
             service=service_for(i, chosen.platform),
@@ -120,18 +148,21 @@ def _lines(chosen: Candidate, total_cents: int) -> list[CostLine]:
             unit=i.unit,
             unit_price_usd=i.unit_price_usd,
             cost_cents=c,
+            cost_usd=micros_to_usd(m),
             price_sku=i.price.sku if i.price else None,
         )
-        for i, c in zip(items, cents)
+        for i, m, c in zip(items, micros, cents)
     ]
 
 
 def _shares(lines: list[CostLine], total_cents: int, key) -> list[Share]:
-    sums: dict[str, int] = defaultdict(int)
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for line in lines:
-        sums[key(line)] += line.cost_cents
-    ordered = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Share(name=k, cost_cents=v, share=(v / total_cents if total_cents else 0.0)) for k, v in ordered]
+        sums[key(line)][0] += line.cost_cents
+        sums[key(line)][1] += to_micros(line.cost_usd)
+    ordered = sorted(sums.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return [Share(name=k, cost_cents=c, cost_usd=micros_to_usd(m), share=(c / total_cents if total_cents else 0.0))
+            for k, (c, m) in ordered]
 
 
 def describe_candidate(c: Candidate) -> dict[str, str]:
@@ -144,11 +175,11 @@ def describe_candidate(c: Candidate) -> dict[str, str]:
         out["Serverless"] = f"{s.memory_mb} MB, max concurrency {s.max_concurrency}" + (
             f", provisioned {s.provisioned_concurrency}" if s.provisioned_concurrency else ""
         )
-    if c.autoscaling:
-        a = c.autoscaling
-        out["Autoscaling"] = f"{a.min_capacity}–{a.max_capacity} instances, target {a.target_value:g} {a.metric} (safety factor {a.safety_factor:g})"
-        if a.scheduled:
-            out["Scheduled actions"] = "; ".join(f"{s.name}: {s.schedule} → {s.min_capacity}–{s.max_capacity}" for s in a.scheduled)
+    if c.serverless is None:
+        out["Scaling"] = scaling_in_words(c)
+        trigger = trigger_in_words(c)
+        if trigger:
+            out["Scaling trigger"] = trigger
     if c.capacity is not None:
         out["Capacity per instance"] = f"{c.capacity.value:g} {c.capacity.unit} at the SLA percentile"
     return out
@@ -189,12 +220,15 @@ def _mean(xs: list[float]) -> float:
 # --- baselines ----------------------------------------------------------------------------------------
 
 
-def _baselines(plan: PlanFile, chosen: Candidate, total_cents: int) -> list[BaselineRow]:
+def _baselines(plan: PlanFile, chosen: Candidate, total_micros: int) -> list[BaselineRow]:
     meets = lambda v: bool(plan.sla.allows(v))  # noqa: E731
+    total_cents = micros_to_cents(total_micros)
+    allowance = plan.sla.max_violation_minutes_per_month
     rows = [
         BaselineRow(
             key="plan", label="This plan", description="The cheapest configuration found that meets the SLA.", available=True,
-            configuration=_short_config(chosen), monthly_cost_cents=total_cents, savings_cents=0, savings_fraction=0.0,
+            configuration=_short_config(chosen), monthly_cost_cents=total_cents, monthly_cost_usd=micros_to_usd(total_micros),
+            savings_cents=0, savings_usd=0.0, savings_fraction=0.0,
             violation_minutes=chosen.simulation.violation_minutes, meets_sla=meets(chosen.simulation.violation_minutes),
         )
     ]
@@ -203,28 +237,24 @@ def _baselines(plan: PlanFile, chosen: Candidate, total_cents: int) -> list[Base
         if b is None:
             rows.append(BaselineRow(key=key, label=label, description=description + " (not in this plan)", available=False))
             continue
-        cents = to_cents(b.monthly_cost_usd)
+        micros = to_micros(b.monthly_cost_usd)
+        cents = micros_to_cents(micros)
+        config, ok = _short_config(b), meets(b.simulation.violation_minutes)
         rows.append(
             BaselineRow(
-                key=key, label=label, description=description, available=True, configuration=_short_config(b),
-                monthly_cost_cents=cents, savings_cents=cents - total_cents,
+                key=key, label=label, description=description, available=True, configuration=config,
+                monthly_cost_cents=cents, monthly_cost_usd=micros_to_usd(micros),
+                savings_cents=cents - total_cents, savings_usd=micros_to_usd(micros - total_micros),
                 savings_fraction=((cents - total_cents) / cents) if cents else None,
-                violation_minutes=b.simulation.violation_minutes, meets_sla=meets(b.simulation.violation_minutes),
+                violation_minutes=b.simulation.violation_minutes, meets_sla=ok,
+                note=saving_note(label, config, cents - total_cents, ok, chosen, plan.sla.min_instances,
+                                 b.simulation.violation_minutes, allowance),
             )
         )
     return rows
 
 
 # --- prices, provenance, warnings -------------------------------------------------------------------
-
-
-def _all_prices(plan: PlanFile) -> list[PriceRef]:
-    """The plan's prices plus those on the chosen configuration's cost items, without repeats."""
-    seen: dict[tuple, PriceRef] = {}
-    refs = list(plan.prices) + [i.price for i in (plan.chosen.cost_items if plan.chosen else []) if i.price]
-    for ref in refs:
-        seen.setdefault((ref.sku, ref.unit, ref.usd), ref)
-    return list(seen.values())
 
 
 def _plan_date(created_at: str) -> date:
@@ -234,25 +264,7 @@ def _plan_date(created_at: str) -> date:
         return datetime.now(timezone.utc).date()
 
 
-def price_age_days(ref: PriceRef, today: date) -> float:
-    """A price's age today: days since its ``as_of`` date, and never less than the age the plan recorded."""
-    try:
-        now_age = float((today - date.fromisoformat(ref.as_of[:10])).days)
-    except ValueError:
-        now_age = 0.0
-    return max(float(ref.age_days), now_age)
-
-
-def _price_rows(plan: PlanFile, today: date) -> list[PriceRow]:
-    rows = []
-    for ref in _all_prices(plan):
-        age = price_age_days(ref, today)
-        rows.append(PriceRow(sku=ref.sku, usd=ref.usd, unit=ref.unit, source=ref.source, as_of=ref.as_of,
-                             age_days=age, confidence=ref.confidence, stale=age > STALE_PRICE_DAYS))
-    return sorted(rows, key=lambda r: (-r.age_days, r.sku))
-
-
-def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
+def _figures(plan: PlanFile, c: Candidate, n_prices: int) -> list[Figure]:
     sim = c.simulation
     prov = c.capacity_provenance
     out: list[Figure] = []
@@ -275,8 +287,8 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
             unit = c.capacity.unit if c.capacity else "req/s"
             band = (f"; with capacity at the ends of its band ({hi.capacity:g}–{lo.capacity:g} {unit} per "
                     f"instance, ±{prov.uncertainty * 100:.0f}%), the cheapest autoscaling policy that meets the SLA on this configuration "
-                    f"would cost {fmt_usd(to_cents(lo.monthly_cost_usd))}–{fmt_usd(to_cents(hi.monthly_cost_usd))} a month")
-    out.append(Figure(figure="Monthly cost", value=fmt_usd(to_cents(c.monthly_cost_usd)), provenance="estimated",
+                    f"would cost {fmt_money(lo.monthly_cost_usd)}–{fmt_money(hi.monthly_cost_usd)} a month")
+    out.append(Figure(figure="Monthly cost", value=fmt_money(c.monthly_cost_usd), provenance="estimated",
                       detail=f"list prices × usage from a minute-by-minute simulation over {sim.minutes:,} minutes of traffic, scaled to 30 days{band}"))
     out.append(Figure(figure="Cost per 1M requests", value=fmt_per_million(c.cost_per_million_requests_usd), provenance="estimated",
                       detail="monthly cost ÷ requests in the projected month"))
@@ -291,21 +303,18 @@ def _figures(plan: PlanFile, c: Candidate) -> list[Figure]:
     kind = plan.traffic.kind
     out.append(Figure(figure="Traffic", value=kind or "see the traffic table", provenance="input" if kind == "trace" else "estimated",
                       detail="a recorded trace" if kind == "trace" else "a modelled pattern from the spec: an assumption about future demand"))
-    out.append(Figure(figure="Prices", value=f"{len(_all_prices(plan))} list prices", provenance="list price",
-                      detail="on-demand list prices from the price catalog; see the price table for sources, dates and confidence"))
+    out.append(Figure(figure="Prices", value=f"{n_prices} list prices", provenance="list price",
+                      detail="the on-demand list prices this bill uses, from the price catalog; see the price table for sources, "
+                             "dates and confidence"))
     return out
 
 
-def _warnings(plan: PlanFile, c: Candidate, prices: list[PriceRow]) -> list[str]:
+def _warnings(plan: PlanFile, c: Candidate, prices: list[PriceRow], limit: int, plan_day: str) -> list[str]:
+    """Banners: only about the bill (a stale baseline price is a note, not a warning)."""
     out = []
-    stale = [p for p in prices if p.stale]
+    stale = stale_warning(prices, limit, plan_day)
     if stale:
-        oldest = max(p.age_days for p in stale)
-        out.append(
-            f"{len(stale)} of {len(prices)} prices are older than {STALE_PRICE_DAYS} days (oldest {oldest:.0f} days: "
-            f"{', '.join(p.sku for p in stale[:3])}{', …' if len(stale) > 3 else ''}). Refresh the price catalog "
-            "(`leanserve prices --help`) and plan again before relying on these figures."
-        )
+        out.append(stale)
     low = [p.sku for p in prices if p.confidence == "low"]
     if low:
         out.append(f"Low-confidence prices (credible sources disagree): {', '.join(low)}.")

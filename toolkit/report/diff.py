@@ -1,4 +1,9 @@
-"""``report diff``: the monthly cost change between two plans, by resource, as a PR comment or JSON."""
+"""``report diff``: the monthly cost change between two plans, by resource, as a PR comment or JSON.
+
+Money follows :mod:`toolkit.report.money`: the comment shows cents (the reports' cent figures, so a diff
+adds up with the reports it compares); JSON gives every ``*_usd`` exact to 1e-6 beside the ``*_cents``.
+The gate compares cents.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from toolkit.report.markdown import md_table
-from toolkit.report.model import STALE_PRICE_DAYS, CostReport
-from toolkit.report.money import cents_to_usd, fmt_pct, fmt_per_million, fmt_usd, to_cents
+from toolkit.report.model import CostReport
+from toolkit.report.money import fmt_pct, fmt_usd, micros_to_usd, to_cents, to_micros
 
 MARKER = "<!-- leanserve-cost-diff -->"  # lets a CI bot find and update its previous comment
 
@@ -24,14 +29,11 @@ class Side(_Data):
     name: str
     created_at: str
     monthly_cost_cents: int
+    monthly_cost_usd: float
+    cost_per_million_requests_cents: int
     cost_per_million_requests_usd: float
     violation_minutes: float
     configuration: dict[str, str]
-
-    @computed_field
-    @property
-    def monthly_cost_usd(self) -> float:
-        return cents_to_usd(self.monthly_cost_cents)
 
 
 class Delta(_Data):
@@ -41,6 +43,8 @@ class Delta(_Data):
     component: str | None = None
     old_cents: int
     new_cents: int
+    old_usd: float
+    new_usd: float
 
     @computed_field
     @property
@@ -49,18 +53,8 @@ class Delta(_Data):
 
     @computed_field
     @property
-    def old_usd(self) -> float:
-        return cents_to_usd(self.old_cents)
-
-    @computed_field
-    @property
-    def new_usd(self) -> float:
-        return cents_to_usd(self.new_cents)
-
-    @computed_field
-    @property
     def delta_usd(self) -> float:
-        return cents_to_usd(self.delta_cents)
+        return micros_to_usd(to_micros(self.new_usd) - to_micros(self.old_usd))
 
 
 class Change(_Data):
@@ -94,7 +88,7 @@ class PlanDiff(_Data):
     @computed_field
     @property
     def delta_usd(self) -> float:
-        return cents_to_usd(self.delta_cents)
+        return micros_to_usd(to_micros(self.new.monthly_cost_usd) - to_micros(self.old.monthly_cost_usd))
 
     @computed_field
     @property
@@ -118,6 +112,7 @@ class PlanDiff(_Data):
 
 def _side(file: str, r: CostReport) -> Side:
     return Side(file=file, name=r.plan_name, created_at=r.plan_created_at, monthly_cost_cents=r.monthly_cost_cents,
+                monthly_cost_usd=r.monthly_cost_usd, cost_per_million_requests_cents=r.cost_per_million_requests_cents,
                 cost_per_million_requests_usd=r.cost_per_million_requests_usd, violation_minutes=r.baselines[0].violation_minutes or 0.0,
                 configuration=r.configuration)
 
@@ -127,8 +122,11 @@ def _deltas(old: CostReport, new: CostReport, key) -> list[Delta]:
     sums: dict[tuple, list[int]] = {}
     for side, src in enumerate((old, new)):
         for line in src.lines:
-            sums.setdefault(key(line), [0, 0])[side] += line.cost_cents
-    rows = [(i, Delta(resource=k[0], component=k[1] if len(k) > 1 else None, old_cents=v[0], new_cents=v[1]))
+            acc = sums.setdefault(key(line), [0, 0, 0, 0])
+            acc[side] += line.cost_cents
+            acc[2 + side] += to_micros(line.cost_usd)
+    rows = [(i, Delta(resource=k[0], component=k[1] if len(k) > 1 else None, old_cents=v[0], new_cents=v[1],
+                      old_usd=micros_to_usd(v[2]), new_usd=micros_to_usd(v[3])))
             for i, (k, v) in enumerate(sums.items())]
     return [d for _, d in sorted(rows, key=lambda t: (-abs(t[1].delta_cents), t[0]))]
 
@@ -138,8 +136,9 @@ def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: s
     changes = [Change(setting=k, old=old.configuration.get(k, "—"), new=new.configuration.get(k, "—"))
                for k in dict.fromkeys([*old.configuration, *new.configuration])
                if old.configuration.get(k) != new.configuration.get(k)]
-    if old.cost_per_million_requests_usd != new.cost_per_million_requests_usd:
-        changes.append(Change(setting="Cost per 1M requests", old=fmt_per_million(old.cost_per_million_requests_usd), new=fmt_per_million(new.cost_per_million_requests_usd)))
+    if old.cost_per_million_requests_cents != new.cost_per_million_requests_cents:
+        changes.append(Change(setting="Cost per 1M requests", old=fmt_usd(old.cost_per_million_requests_cents),
+                              new=fmt_usd(new.cost_per_million_requests_cents)))
     vo, vn = old.baselines[0].violation_minutes, new.baselines[0].violation_minutes
     if vo != vn:
         changes.append(Change(setting="SLA-violation minutes/month (est.)", old=f"{vo:g}", new=f"{vn:g}"))
@@ -147,8 +146,8 @@ def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: s
     for label, file, r in (("old", old_file, old), ("new", new_file, new)):
         stale = [p for p in r.prices if p.stale]
         if stale:
-            warnings.append(f"The {label} plan ({file}) uses {len(stale)} price{'s' if len(stale) != 1 else ''} older than {STALE_PRICE_DAYS} days "
-                            f"(oldest {max(p.age_days for p in stale):.0f} days); refresh prices and plan again.")
+            warnings.append(f"The {label} plan ({file}) bills {len(stale)} price{'s' if len(stale) != 1 else ''} older than {r.stale_after_days} days "
+                            f"(oldest {max(p.age_today_days for p in stale):.0f} days); refresh prices and plan again.")
     if old.plan_name != new.plan_name:
         warnings.append(f"The plans are for different deployments: '{old.plan_name}' and '{new.plan_name}'.")
     result = PlanDiff(

@@ -10,9 +10,11 @@ import base64
 from html import escape
 
 from toolkit.report.charts import baselines_chart, hourly_chart
-from toolkit.report.markdown import fmt_qty
-from toolkit.report.model import CostReport
-from toolkit.report.money import fmt_pct, fmt_per_million, fmt_rate, fmt_usd
+from toolkit.report.markdown import fmt_qty, lead_lines, range_text
+from toolkit.report.model import CostReport, PriceRow
+from toolkit.report.money import fmt_money, fmt_pct, fmt_rate, fmt_usd
+from toolkit.report.prices import age_text
+from toolkit.report.words import is_flat
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -40,6 +42,11 @@ p.lead { margin: 0; font-size: 13px; }
 .kpi .note { font-size: 12px; color: var(--muted); }
 .kpi.main { border-color: var(--plan); background: #f0f8f4; }
 .kpi.main .value { color: var(--plan); }
+.kpi .range { font-size: 17px; font-weight: 700; color: var(--ink); margin-top: 2px; font-variant-numeric: tabular-nums; }
+section.lead p { margin: 4px 0; font-size: 15px; }
+section.lead p.cost { font-size: 18px; }
+section.lead strong { font-variant-numeric: tabular-nums; }
+details summary { cursor: pointer; color: var(--muted); margin: 8px 0 4px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 13px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
@@ -114,24 +121,49 @@ def _table(headers: list[str], rows: list[list[str]], num: set[int] = frozenset(
 
 
 def _kpis(r: CostReport) -> str:
-    sub = f"30 days from {r.period_start}"
-    if r.cost_range_cents:
-        sub += f"; {fmt_usd(r.cost_range_cents[0])}–{fmt_usd(r.cost_range_cents[1])} with capacity at either end of its estimate"
-    cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), sub)]
-    req = r.traffic.requests_per_month
-    cards.append(("", "Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd),
-                  f"{req / 1e6:,.1f}M requests a month" if req is not None else "estimated"))
-    static = next((b for b in r.baselines if b.key == "static_peak" and b.available), None)
-    if static is not None:
-        cards.append(("", "Saving vs static peak", fmt_usd(static.savings_cents or 0), f"{fmt_pct(static.savings_fraction)} of {fmt_usd(static.monthly_cost_cents or 0)}"))
+    span = range_text(r)
+    if span:
+        band = f" (±{r.capacity_uncertainty * 100:.0f}%)" if r.capacity_uncertainty else ""
+        main = (f'<div class="range">{_e(span)}</div><div class="note">with capacity at either end of its estimate{_e(band)}; '
+                f"30 days from {_e(r.period_start)}</div>")
     else:
-        cards.append(("", "Saving vs static peak", "n/a", "no static-peak baseline in the plan"))
+        main = f'<div class="note">30 days from {_e(r.period_start)}</div>'
+    cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), main)]
+    req = r.traffic.requests_per_month
+    cards.append(("", "Cost per 1M requests", fmt_usd(r.cost_per_million_requests_cents),
+                  _e(f"{req / 1e6:,.1f}M requests a month" if req is not None else "estimated")))
+    static = next((b for b in r.baselines if b.key == "static_peak" and b.available), None)
+    if static is None:
+        cards.append(("", "Saving vs static peak", "n/a", _e("no static-peak baseline in the plan")))
+    elif static.note:  # a $0.00 (or negative) saving gets its reason, not a bare figure
+        value = "none" if (static.savings_cents or 0) == 0 else f"{fmt_usd(-(static.savings_cents or 0))} more"
+        cards.append(("", "Saving vs static peak", value, _e(static.note)))
+    else:
+        cards.append(("", "Saving vs static peak", fmt_usd(static.savings_cents or 0),
+                      _e(f"{fmt_pct(static.savings_fraction)} of {fmt_usd(static.monthly_cost_cents or 0)}")))
     plan = r.baselines[0]
     allowance = r.sla.max_violation_minutes_per_month
-    cards.append(("", "SLA-violation minutes", f"{plan.violation_minutes:g}", f"per month (estimated); allowed {allowance:g}"))
+    cards.append(("", "SLA-violation minutes", f"{plan.violation_minutes:g}", _e(f"per month (estimated); allowed {allowance:g}")))
     return '<div class="kpis">' + "".join(
-        f'<div class="kpi {c}"><div class="label">{_e(label)}</div><div class="value">{_e(v)}</div><div class="note">{_e(n)}</div></div>'
+        f'<div class="kpi {c}"><div class="label">{_e(label)}</div><div class="value">{_e(v)}</div>{_note(n)}</div>'
         for c, label, v, n in cards) + "</div>"
+
+
+def _note(html: str) -> str:
+    """A card's footer, given as escaped HTML: a ready ``<div>`` or the text of a note line."""
+    return html if html.startswith("<div") else f'<div class="note">{html}</div>'
+
+
+def _lead(r: CostReport) -> str:
+    """The Markdown lead (cost and range, saving, scaling in words) as paragraphs."""
+    import re
+
+    paras = [line for line in lead_lines(r) if line]
+    html = []
+    for k, text in enumerate(paras):
+        body = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", _e(text))
+        html.append(f'<p class="cost">{body}</p>' if k == 0 else f"<p>{body}</p>")
+    return '<section class="lead">' + "".join(html) + "</section>"
 
 
 def _shares(title: str, shares) -> str:
@@ -150,10 +182,11 @@ def render_html(r: CostReport) -> str:
         f"<style>{CSS}</style></head><body><main>",
         '<header><div class="eyebrow">Leanserve cost report</div>',
         f"<h1>{_e(r.plan_name)}</h1>",
-        f'<p class="lead">Projected on-demand cost of a 30-day month starting {_e(r.period_start)} · plan made {_e(r.plan_created_at)} '
-        f"with leanserve {_e(r.plan_tool_version)} · all amounts in {_e(r.currency)}</p></header>",
+        f'<p class="lead">A 30-day month, {_e(r.period)} · plan made {_e(r.plan_created_at)} '
+        f"with leanserve {_e(r.plan_tool_version)} · all amounts in {_e(r.currency)}, to the cent</p></header>",
     ]
     parts += [f'<div class="warning" role="alert"><strong>Warning:</strong> {_prose(w)}</div>' for w in r.warnings]
+    parts.append(_lead(r))
     parts.append(_kpis(r))
 
     parts.append("<section><h2>Configuration</h2><dl class=\"config\">"
@@ -177,7 +210,11 @@ def render_html(r: CostReport) -> str:
 
     h = r.hourly
     parts.append("<section><h2>Instances and cost over the traffic pattern</h2>")
-    if h.instances:
+    if h.instances and is_flat(h.instances):  # a chart of a straight line says nothing
+        per_hour = f" ({fmt_money(h.cost_usd[0])} an hour)" if h.cost_usd and is_flat(h.cost_usd) else ""
+        parts.append(f"<p>Flat at {h.peak_instances:g} instance{'s' if h.peak_instances != 1 else ''} over all {len(h.instances):,} simulated "
+                     f"hours{_e(per_hour)}: the traffic never needed more, so there is no pattern to chart.</p>")
+    elif h.instances:
         parts.append(f'<p class="muted">Simulated {len(h.instances):,} hours: in-service instances min {h.min_instances:g}, mean {h.mean_instances:.2f}, '
                      f"peak {h.peak_instances:g}. Estimated by the autoscaling simulation over the spec's traffic.</p>")
         parts.append(_img(hourly_chart(r), "Chart of in-service instances and cost per hour over the simulated period",
@@ -208,14 +245,18 @@ def _baselines_html(r: CostReport) -> str:
             rows.append([_e(b.label), "not in this plan", "—", "—", "—", "—"])
             continue
         saves = "—" if b.key == "plan" else _e(f"{fmt_usd(b.savings_cents or 0)} ({fmt_pct(b.savings_fraction)})")
+        if b.note and (b.savings_cents or 0) == 0:
+            saves = "none (see below)"
+
         meets = "n/a" if b.meets_sla is None else ("yes" if b.meets_sla else '<span class="no">no</span>')
         rows.append([f"<strong>{_e(b.label)}</strong><br><span class=\"muted\">{_e(b.description)}</span>", _e(b.configuration or ""),
                      _e(fmt_usd(b.monthly_cost_cents or 0)), saves, _e(f"{b.violation_minutes:g}"), meets])
     chart = _img(baselines_chart(r), "Bar chart of the monthly cost of the plan and its baselines",
                  "Monthly on-demand cost; red text marks SLA-violation minutes above the allowance.")
+    notes = "".join(f"<p><strong>{_e(b.label)}:</strong> {_e(b.note)}</p>" for b in r.baselines if b.note)
     return ("<section><h2>Plan vs baselines</h2>"
             + _table(["", "Configuration", "Monthly cost", "This plan saves", "SLA-violation min/month", "Meets SLA"], rows, {2, 3, 4}, classes)
-            + chart + "</section>")
+            + notes + chart + "</section>")
 
 
 def _figures_html(r: CostReport) -> str:
@@ -223,9 +264,20 @@ def _figures_html(r: CostReport) -> str:
     return "<section><h2>Where the numbers come from</h2>" + _table(["Figure", "Value", "Source", "Detail"], rows, nowrap={1}) + "</section>"
 
 
+def _price_rows(prices: list[PriceRow], limit: int) -> list[list[str]]:
+    mark = '<span class="badge stale">older than {limit} days</span>'
+    return [[_e(p.sku), _e(f"{fmt_rate(p.usd)} / {p.unit}"), _e(p.as_of),
+             _e(age_text(p, limit, stale_mark="")).rstrip() + (" " + mark.format(limit=limit) if p.stale else ""),
+             _e(p.confidence), _e(p.source)] for p in prices]
+
+
 def _prices_html(r: CostReport) -> str:
-    rows = []
-    for p in r.prices:
-        age = _e(f"{p.age_days:.0f}") + (' <span class="badge stale">older than 30 days</span>' if p.stale else "")
-        rows.append([_e(p.sku), _e(f"{fmt_rate(p.usd)} / {p.unit}"), _e(p.as_of), age, _e(p.confidence), _e(p.source)])
-    return "<section><h2>Prices</h2>" + _table(["SKU", "Price", "As of", "Age (days)", "Confidence", "Source"], rows, {1, 3}, nowrap={2}) + "</section>"
+    head = ["SKU", "Price", "As of", "Age when planned (days)", "Confidence", "Source"]
+    out = ("<section><h2>Prices</h2><p class=\"muted\">The list prices this bill uses. Ages are as of the day the plan was made (what "
+           f"<code>plan --explain</code> showed); a price counts as stale when it is older than {r.stale_after_days} days on the day "
+           "this report was made.</p>" + _table(head, _price_rows(r.prices, r.stale_after_days), {1, 3}, nowrap={2}))
+    if r.other_prices:
+        notes = "".join(f"<p>{_e(n)}</p>" for n in r.notes)
+        out += ("<details><summary>Other prices in the plan (baselines and runners-up; not in this bill)</summary>" + notes
+                + _table(head, _price_rows(r.other_prices, r.stale_after_days), {1, 3}, nowrap={2}) + "</details>")
+    return out + "</section>"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from toolkit.report.model import CostReport
-from toolkit.report.money import fmt_pct, fmt_per_million, fmt_rate, fmt_usd
+from toolkit.report.model import BaselineRow, CostReport, PriceRow
+from toolkit.report.money import fmt_money, fmt_pct, fmt_rate, fmt_usd
+from toolkit.report.prices import age_text
+from toolkit.report.words import is_flat, lower_first
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -33,21 +35,64 @@ def fmt_qty(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}" if abs(x) < 10 else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
+def saving_text(b: BaselineRow) -> str:
+    """``$10.42 a month (6.1%)``, or the note that explains a zero or negative saving."""
+    if b.note:
+        return b.note
+    return f"{fmt_usd(b.savings_cents or 0)} a month ({fmt_pct(b.savings_fraction)})"
+
+
+def range_text(r: CostReport) -> str | None:
+    if not r.cost_range_cents:
+        return None
+    lo, hi = r.cost_range_cents
+    return f"{fmt_usd(lo)}–{fmt_usd(hi)}"
+
+
+def lead_lines(r: CostReport) -> list[str]:
+    """What finance needs first: the month's cost (and its range), the saving, the policy in words."""
+    cost = f"**{fmt_usd(r.monthly_cost_cents)} a month** on demand, projected for the 30 days from {r.period_start}."
+    span = range_text(r)
+    if span:
+        band = f" (±{r.capacity_uncertainty * 100:.0f}%)" if r.capacity_uncertainty else ""
+        cost += f" Capacity per instance is an estimate{band}, so the month could cost **{span}**."
+    out = [cost, ""]
+    savings = []
+    for b in r.baselines[1:]:
+        if not b.available or b.savings_cents is None:
+            continue
+        savings.append(b.note if b.note else f"saves **{fmt_usd(b.savings_cents)} a month** ({fmt_pct(b.savings_fraction)}) against "
+                                             f"{lower_first(b.label)} ({b.configuration})" + (", which misses the SLA" if b.meets_sla is False else ""))
+    if savings:
+        out += [" ".join(t[0].upper() + t[1:] + ("" if t.endswith(".") else ".") for t in savings), ""]
+    out += [f"Scaling: {r.scaling}.", ""]
+    return out
+
+
 def headline_rows(r: CostReport) -> list[list[str]]:
     rows = [["**Monthly cost (on demand)**", f"**{fmt_usd(r.monthly_cost_cents)}**"]]
-    if r.cost_range_cents:
-        rows.append(["Monthly cost with capacity at either end of its estimate", f"{fmt_usd(r.cost_range_cents[0])}–{fmt_usd(r.cost_range_cents[1])}"])
-    rows.append(["Cost per 1M requests", fmt_per_million(r.cost_per_million_requests_usd)])
+    span = range_text(r)
+    if span:
+        rows.append(["Monthly cost with capacity at either end of its estimate", span])
+    rows.append(["Cost per 1M requests", fmt_usd(r.cost_per_million_requests_cents)])
     requests = r.traffic.requests_per_month
     if requests is not None:
         rows.append(["Requests per month", f"{requests:,.0f}"])
     for b in r.baselines[1:]:
         if b.available and b.savings_cents is not None:
-            rows.append([f"Saving vs {b.label}", f"{fmt_usd(b.savings_cents)} a month ({fmt_pct(b.savings_fraction)})"])
+            rows.append([f"Saving vs {b.label}", saving_text(b)])
     plan = r.baselines[0]
     allowance = r.sla.max_violation_minutes_per_month
     rows.append(["SLA-violation minutes", f"{plan.violation_minutes:g} a month (allowed: {allowance:g})"])
     return rows
+
+
+def price_table(prices: list[PriceRow], limit: int) -> list[str]:
+    return md_table(
+        ["SKU", "Price", "As of", "Age when planned (days)", "Confidence", "Source"],
+        [[p.sku, f"{fmt_rate(p.usd)} / {p.unit}", p.as_of, age_text(p, limit), p.confidence, p.source] for p in prices],
+        "lrlrll",
+    )
 
 
 def render_markdown(r: CostReport) -> str:
@@ -56,12 +101,13 @@ def render_markdown(r: CostReport) -> str:
         out += [f"> **⚠ Warning:** {w}", ">"]
     if r.warnings:
         out[-1] = ""
+    out += lead_lines(r)
+    out += md_table(["", ""], headline_rows(r), "lr") + [""]
     out += [
-        f"Projected on-demand cost of a 30-day month starting {r.period_start}, from the plan made {r.plan_created_at} "
-        f"(leanserve {r.plan_tool_version}). All amounts in {r.currency}; figures marked *estimated* come from models, not measurements.",
+        f"From the plan made {r.plan_created_at} (leanserve {r.plan_tool_version}); a 30-day month, {r.period}. All amounts in "
+        f"{r.currency}, to the cent; figures marked *estimated* come from models, not measurements.",
         "",
     ]
-    out += md_table(["", ""], headline_rows(r), "lr") + [""]
 
     out += ["## Configuration", ""] + md_table(["Setting", "Value"], [[k, v] for k, v in r.configuration.items()]) + [""]
 
@@ -91,13 +137,13 @@ def render_markdown(r: CostReport) -> str:
     out += [f"- *(assumption)* {a}" for a in r.assumptions] or ["- none recorded in the plan"]
     out += [""]
 
-    out += ["## Prices", ""]
-    out += md_table(
-        ["SKU", "Price", "As of", "Age (days)", "Confidence", "Source"],
-        [[p.sku, f"{fmt_rate(p.usd)} / {p.unit}", p.as_of, f"{p.age_days:.0f}" + (" ⚠ older than 30 days" if p.stale else ""), p.confidence, p.source]
-         for p in r.prices],
-        "lrlrll",
-    ) + [""]
+    out += ["## Prices", "", "The list prices this bill uses. Ages are as of the day the plan was made (what `plan --explain` showed); "
+            f"a price counts as stale when it is older than {r.stale_after_days} days on the day this report was made.", ""]
+    out += price_table(r.prices, r.stale_after_days) + [""]
+    if r.other_prices:
+        out += ["<details><summary>Other prices in the plan (baselines and runners-up; not in this bill)</summary>", ""]
+        out += [f"{n}" for n in r.notes] + ([""] if r.notes else [])
+        out += price_table(r.other_prices, r.stale_after_days) + ["", "</details>", ""]
 
     out += ["## Cost-allocation tags", ""]
     out += [", ".join(f"`{k}={v}`" for k, v in r.tags.items()) if r.tags else "No tags in the plan.", ""]
@@ -111,6 +157,10 @@ def _hourly_section(r: CostReport) -> list[str]:
     if not h.instances:
         return out + ["The plan has no hourly series.", ""]
     days = len(h.instances) / 24
+    if is_flat(h.instances):
+        per_hour = f", {fmt_money(h.cost_usd[0])} an hour" if h.cost_usd and is_flat(h.cost_usd) else ""
+        return out + [f"Flat at {h.peak_instances:g} instance{'s' if h.peak_instances != 1 else ''} over all {len(h.instances):,} "
+                      f"simulated hours ({days:g} days{per_hour}): the traffic never needed more, so there is no pattern to chart.", ""]
     out += [
         f"Simulated {len(h.instances):,} hours ({days:g} days): in-service instances min {h.min_instances:g}, "
         f"mean {h.mean_instances:.2f}, peak {h.peak_instances:g} (estimated by the autoscaling simulation).",
@@ -121,7 +171,8 @@ def _hourly_section(r: CostReport) -> list[str]:
         daily = [sum(h.instances[d * 24:(d + 1) * 24]) / 24 for d in range(len(h.instances) // 24)]
         if len(daily) > 1:
             out += [f"Mean instances per day over the period: `{sparkline(daily)}`", ""]
-        rows = [[f"{k:02d}:00", f"{h.hour_of_day_instances[k]:.2f}", f"${h.hour_of_day_cost_usd[k]:,.2f}" if h.hour_of_day_cost_usd else "n/a"] for k in range(24)]
+        rows = [[f"{k:02d}:00", f"{h.hour_of_day_instances[k]:.2f}", fmt_money(h.hour_of_day_cost_usd[k]) if h.hour_of_day_cost_usd else "n/a"]
+                for k in range(24)]
         out += ["<details><summary>Average day, hour by hour</summary>", ""]
         out += md_table(["Hour of day", "Mean instances", "Mean cost per hour"], rows, "lrr")
         out += ["", "</details>", ""]
@@ -139,5 +190,5 @@ def _baselines_section(r: CostReport) -> list[str]:
         meets = "n/a" if b.meets_sla is None else ("yes" if b.meets_sla else "**no**")
         rows.append([b.label, b.configuration or "", fmt_usd(b.monthly_cost_cents or 0), saves, f"{b.violation_minutes:g}", meets])
     out += md_table(["", "Configuration", "Monthly cost", "This plan saves", "SLA-violation min/month (est.)", "Meets SLA"], rows, "llrrrc")
-    out += [""] + [f"- **{b.label}**: {b.description}" for b in r.baselines[1:]] + [""]
+    out += [""] + [f"- **{b.label}**: {b.description}" + (f" {b.note}" if b.note else "") for b in r.baselines[1:]] + [""]
     return out

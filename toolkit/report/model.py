@@ -1,20 +1,19 @@
 """The cost report as data: what every format (Markdown, CSV, HTML, JSON) renders.
 
-Money is held in whole cents (``*_cents``) so that the formats agree to the cent; the JSON format
-adds the same amounts in dollars. Built from a plan by :func:`toolkit.report.build.build_report`.
+Every amount is held twice, by the rule of :mod:`toolkit.report.money`: in whole cents (``*_cents``), what
+Markdown, HTML and text show, and exact to 1e-6 USD (``*_usd``), what JSON and CSV give; both grains are
+allocated so that lines sum exactly to their totals. Built from a plan by :func:`toolkit.report.build.build_report`.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field
 
 from toolkit.artifacts.plan import Traffic
-from toolkit.report.money import cents_to_usd
 from toolkit.sla import SLA
 
-STALE_PRICE_DAYS = 30
 CURRENCY = "USD"
 
 
@@ -32,12 +31,8 @@ class CostLine(_Data):
     unit: str
     unit_price_usd: float
     cost_cents: int
+    cost_usd: float = Field(description="Exact to 1e-6 USD; the lines' cost_usd sum exactly to the report's monthly_cost_usd.")
     price_sku: str | None = None
-
-    @computed_field
-    @property
-    def cost_usd(self) -> float:
-        return cents_to_usd(self.cost_cents)
 
 
 class Share(_Data):
@@ -45,12 +40,8 @@ class Share(_Data):
 
     name: str
     cost_cents: int
+    cost_usd: float
     share: float
-
-    @computed_field
-    @property
-    def cost_usd(self) -> float:
-        return cents_to_usd(self.cost_cents)
 
 
 class Hourly(_Data):
@@ -74,31 +65,29 @@ class BaselineRow(_Data):
     available: bool
     configuration: str | None = None
     monthly_cost_cents: int | None = None
+    monthly_cost_usd: float | None = None
     savings_cents: int | None = Field(default=None, description="Baseline minus plan: what the plan saves each month.")
+    savings_usd: float | None = None
     savings_fraction: float | None = None
     violation_minutes: float | None = None
     meets_sla: bool | None = None
-
-    @computed_field
-    @property
-    def monthly_cost_usd(self) -> float | None:
-        return None if self.monthly_cost_cents is None else cents_to_usd(self.monthly_cost_cents)
-
-    @computed_field
-    @property
-    def savings_usd(self) -> float | None:
-        return None if self.savings_cents is None else cents_to_usd(self.savings_cents)
+    note: str | None = Field(default=None, description="Why the saving is what it is, where a bare figure would mislead "
+                                                       "(no saving at all, or the plan costing more).")
 
 
 class PriceRow(_Data):
+    """A list price. Its age is computed once, at plan time (``plan --explain`` shows the same number); staleness is
+    judged on the day the report is made, since a plan can sit in a repository."""
+
     sku: str
     usd: float
     unit: str
     source: str
     as_of: str
-    age_days: float = Field(description="Age on the day the report was made (at least the age recorded in the plan).")
+    age_days: float = Field(description="Age when the plan was made, as plan.json records it and `plan --explain` shows it.")
+    age_today_days: float = Field(description="Age on the day the report was made (never less than age_days).")
     confidence: str
-    stale: bool
+    stale: bool = Field(description="age_today_days is above the staleness threshold (stale_after_days).")
 
 
 class Figure(_Data):
@@ -116,19 +105,17 @@ class SavingsPlan(_Data):
     available: bool
     note: str
     monthly_cost_cents: int | None = None
+    monthly_cost_usd: float | None = None
     savings_cents: int | None = None
-
-    @computed_field
-    @property
-    def monthly_cost_usd(self) -> float | None:
-        return None if self.monthly_cost_cents is None else cents_to_usd(self.monthly_cost_cents)
 
 
 class CostReport(_Data):
     """Everything a cost report says, format-neutral."""
 
     kind: Literal["cost-report"] = "cost-report"
-    report_version: int = Field(default=2, description="2: sla and traffic are the plan's typed sections (toolkit.sla.SLA, Traffic).")
+    report_version: int = Field(default=3, description="2: sla and traffic are the plan's typed sections (toolkit.sla.SLA, Traffic). "
+                                                       "3: *_usd exact to 1e-6 beside *_cents; prices holds the bill's prices only "
+                                                       "(other_prices the rest); price ages at plan time plus age today.")
     generated_at: str
     plan_name: str
     plan_created_at: str
@@ -138,11 +125,16 @@ class CostReport(_Data):
     period_start: str = Field(description="First day of the projected 30-day month (the day the plan was made).")
     period_end: str = Field(description="Day after the last day of the projected month.")
     configuration: dict[str, str] = Field(description="The chosen configuration, as label -> value.")
-    monthly_cost_cents: int = Field(description="Headline: projected on-demand cost of a 30-day month.")
+    monthly_cost_cents: int = Field(description="Headline: projected on-demand cost of a 30-day month, in cents.")
+    monthly_cost_usd: float = Field(description="The headline exact to 1e-6 USD; rounds to monthly_cost_cents.")
     cost_range_cents: list[int] | None = Field(
         default=None, description="When capacity is estimated: the monthly cost of the cheapest SLA-meeting policy with capacity at the "
                                   "high and at the low end of its band (low, high), from the plan's cost_band.")
+    cost_range_usd: list[float] | None = None
+    capacity_uncertainty: float | None = Field(default=None, description="The estimated capacity's ± band, as a fraction (None: measured).")
+    cost_per_million_requests_cents: int
     cost_per_million_requests_usd: float
+    scaling: str = Field(description="The scaling policy in words, e.g. '2 instances at all times, adding up to 4 more when traffic rises'.")
     lines: list[CostLine]
     by_resource: list[Share]
     by_component: list[Share]
@@ -151,16 +143,15 @@ class CostReport(_Data):
     sla: SLA
     traffic: Traffic
     savings_plan: SavingsPlan
-    prices: list[PriceRow]
+    prices: list[PriceRow] = Field(description="The prices this bill uses (the chosen configuration's line items).")
+    other_prices: list[PriceRow] = Field(default_factory=list, description="Prices the plan used elsewhere: baselines, runners-up, "
+                                                                           "Savings Plan rates.")
+    stale_after_days: int = Field(description="Staleness threshold in days (LEANSERVE_PRICE_MAX_AGE_DAYS, default 30).")
     figures: list[Figure]
     assumptions: list[str]
     tags: dict[str, str]
     warnings: list[str]
-
-    @computed_field
-    @property
-    def monthly_cost_usd(self) -> float:
-        return cents_to_usd(self.monthly_cost_cents)
+    notes: list[str] = Field(default_factory=list, description="Quieter remarks (e.g. stale prices outside the bill); no banner.")
 
     @property
     def period(self) -> str:

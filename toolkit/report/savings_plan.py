@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from toolkit.artifacts.plan import Candidate, PriceRef
 from toolkit.report.model import CostLine, SavingsPlan
-from toolkit.report.money import to_cents
+from toolkit.report.money import micros_to_usd, to_cents, to_micros
 
 SP_SKU_PREFIX = "sagemaker-savings-plan"
 
@@ -31,20 +31,23 @@ def savings_plan_view(chosen: Candidate, lines: list[CostLine], prices: list[Pri
     rates = {_tail(p.sku): p for p in prices if p.sku.lower().startswith(SP_SKU_PREFIX)}
     if not rates:
         return SavingsPlan(available=False, note=NOT_IN_CATALOG)
-    covered, terms, cents = 0, set(), 0
+    covered, terms, cents, micros = 0, set(), 0, 0
     for line in lines:
         rate = rates.get(_tail(line.price_sku or "")) if line.component == "instances" else None
         if rate is None:
             cents += line.cost_cents
+            micros += to_micros(line.cost_usd)
             continue
         covered += 1
         terms.add(rate.source)
         cents += to_cents(line.usage_quantity * rate.usd)
+        micros += to_micros(line.usage_quantity * rate.usd)
     if not covered:
         return SavingsPlan(available=False, note="The price catalog has ML Savings Plan rates, but none for this configuration's instances; no discount is assumed.")
     return SavingsPlan(
         available=True,
         note=f"Instance hours at ML Savings Plan rates ({'; '.join(sorted(terms))}); storage and data stay on demand. Needs a commitment.",
         monthly_cost_cents=cents,
+        monthly_cost_usd=micros_to_usd(micros),
         savings_cents=total_cents - cents,
     )
