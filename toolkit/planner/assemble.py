@@ -12,6 +12,7 @@ from toolkit.planner import costs as C
 from toolkit.planner.grid import Policy
 from toolkit.planner.schedule import actions, clock, cron
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
+from toolkit.report.money import fmt_money
 from toolkit.sla import Rate, allows
 
 
@@ -197,10 +198,10 @@ COMPUTE = ("instances", "serverless-compute")
 def _compute_text(c: Candidate, amount: float) -> str:
     if c.serverless:
         gb_s = next((i.usage_quantity for i in c.cost_items if i.component == "serverless-compute"), 0.0)
-        return f"${amount:,.2f} of serverless compute ({gb_s:,.0f} GB-seconds at {c.serverless.memory_mb} MB)"
+        return f"{fmt_money(amount)} of serverless compute ({gb_s:,.0f} GB-seconds at {c.serverless.memory_mb} MB)"
     price = next((i.unit_price_usd for i in c.cost_items if i.component == "instances"), 0.0)
     hours = c.simulation.billed_instance_hours or 0.0
-    return f"${amount:,.2f} of instance-hours ({hours:,.0f} h of {c.instance_type}{' spot' if c.spot else ''} at ${price:g}/h, mean {c.simulation.mean_instances:.2f} instances)"
+    return f"{fmt_money(amount)} of instance-hours ({hours:,.0f} h of {c.instance_type}{' spot' if c.spot else ''} at ${price:g}/h, mean {c.simulation.mean_instances:.2f} instances)"
 
 
 def why_lost(c: Candidate, chosen: Candidate) -> str:
@@ -219,14 +220,22 @@ def why_lost(c: Candidate, chosen: Candidate) -> str:
             ca, cb = sum(a.get(x, 0.0) for x in COMPUTE), sum(b.get(x, 0.0) for x in COMPUTE)
             shown.append(f"compute {_compute_text(c, ca)} vs {_compute_text(chosen, cb)}")
         else:
-            shown.append(f"{LABEL.get(k, k)} ${a.get(k, 0.0):,.2f} vs ${b.get(k, 0.0):,.2f}")
+            shown.append(f"{LABEL.get(k, k)} {fmt_money(a.get(k, 0.0))} vs {fmt_money(b.get(k, 0.0))}")
         covered += d
         if covered >= 0.8 * delta or len(shown) == 3:
             break
     detail = "; ".join(shown)
     if c.simulation.violation_minutes > chosen.simulation.violation_minutes:
         detail += f"; also more violation minutes ({c.simulation.violation_minutes:.0f} vs {chosen.simulation.violation_minutes:.0f})"
-    return f"${delta:,.2f}/month more than the chosen (+{pct:.1%}): {detail}"
+    more = _cents_delta(c.monthly_cost_usd, chosen.monthly_cost_usd)
+    return f"{more}/month more than the chosen (+{pct:.1%}): {detail}"
+
+
+def _cents_delta(a: float, b: float) -> str:
+    """The difference of the two figures as the text shows them (whole cents each), so the sums agree."""
+    from toolkit.report.money import fmt_usd, to_cents
+
+    return fmt_usd(to_cents(a) - to_cents(b))
 
 
 def miss_reason(viol_month: float, allowance: float, cost: float, budget: float | None) -> tuple[float, str]:
