@@ -1,11 +1,13 @@
 """Benchmarks of `leanserve plan`: scale, agreement of the search strategies, savings against baselines.
 
-    .venv/bin/python benchmarks/plan_bench.py [scale] [agreement] [savings] [--scenarios N]
+    .venv/bin/python benchmarks/plan_bench.py [scale] [agreement] [savings] [generative] [--scenarios N]
 
 - scale: 30 variants x every catalog instance type x 3 platforms x 7 regions x a 30-day trace at
   1-minute resolution; target: a full plan (fast strategy) in < 2 s.
 - agreement: the exact (brute force) and fast (lower-bound pruning) strategies on 100 random
   scenarios; target: the same chosen configuration and the same top N, every time.
+- generative: LLM plans from architecture shapes (llama-3.1-8b, -70b, smollm2-135m) against static peak on the
+  default GPU and the API price table, and their scale (see benchmarks/plan_bench_llm.py).
 - savings: the example spec with its diurnal traffic and with a bursty shape; the plan's monthly cost
   and violation minutes against both baselines; target: >= 40% cheaper than static-peak provisioning
   on the diurnal shape, within the violation allowance. For context it also prints the most any
@@ -348,3 +350,7 @@ if __name__ == "__main__":
         bench_savings()
     if "independence" in which:
         bench_independence()
+    if "generative" in which:  # LLM plans per 1M tokens against the default GPU and the API table (benchmarks/plan_bench_llm.py)
+        from benchmarks.plan_bench_llm import bench_generative
+
+        bench_generative()

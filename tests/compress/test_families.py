@@ -77,7 +77,7 @@ def test_task_fields_accept_registered_families_and_suggest_for_typos(toy_family
     with pytest.raises(ValidationError, match=r"unknown task; did you mean 'text-classification'\?"):
         ModelSpec(source="m", task="text-clasification")
     # the committed schema lists the built-in families only
-    assert json_schema()["$defs"]["ModelSpec"]["properties"]["task"]["enum"] == ["feature-extraction", "text-classification"]
+    assert json_schema()["$defs"]["ModelSpec"]["properties"]["task"]["enum"] == ["feature-extraction", "text-classification", "text-generation"]
 
 
 def test_a_registered_family_flows_through_compress(toy_family, tmp_path):

@@ -21,7 +21,9 @@ tags: {team: search}
 
 
 def _stages(stdout: str) -> dict[str, bool]:
-    return {s["stage"]: s["cached"] for s in json.loads(stdout)["stages"]}
+    from tests.pipeline.fakes import stages
+
+    return stages(json.loads(stdout))
 
 
 @pytest.mark.integration
@@ -36,24 +38,42 @@ def test_run_whole_chain_then_cache_hits_then_sla_change(tmp_path, monkeypatch):
     first = run_cli("--json", "run", spec, "--out", out, "--bench-seconds", "1")
     assert first.exit_code == 0, first.output
     data = json.loads(first.stdout)
-    assert _stages(first.stdout) == {s: False for s in ("compress", "package", "bench", "plan", "deploy", "report")}
+    ran = _stages(first.stdout)
+    assert not any(ran.values()), ran
+    benched = data["bench"]["variants"]
+    assert benched and set(ran) == {"compress", "select", "plan", "deploy", "report"} | {f"{s} {v}" for v in benched for s in ("package", "bench")}
     for name in ("variants", "profiles", "plan", "stack", "package", "report"):
         assert Path(data["files"][name]).exists(), name
     assert (out / "profiles.json").exists() and (out / "report" / "report.html").exists()
     assert list((out / "deploy").glob("Pulumi.*.yaml"))
     chosen = data["chosen"]
     assert chosen["monthly_cost_usd"] > 0 and chosen["cost_per_million_requests_usd"] > 0
+    assert chosen["variant"] in benched  # what run measured is what it chose
     profiles = json.loads((out / "profiles.json").read_text())
-    assert profiles["profiles"][0]["provenance"]["source"] == "measured"
+    assert {p["variant"] for p in profiles["profiles"]} == set(benched)
+    assert all(p["provenance"]["source"] == "measured" for p in profiles["profiles"])
+    manifest = json.loads((out / "package" / "deploy" / "manifest.json").read_text())
+    if chosen["instance_type"]:  # the shipped package is sized for the chosen instance type, not for this machine
+        from toolkit.package.sizing import load_sizing
+
+        sizing = load_sizing(out / "plan.json")
+        assert manifest["threads_per_instance"] == sizing.threads and manifest["instance_count"] == sizing.instances
+    suspect = data["bench"]["suspect"]
 
     second = run_cli("--json", "run", spec, "--out", out, "--bench-seconds", "1")
     assert second.exit_code == 0, second.output
-    assert all(_stages(second.stdout).values()), second.stdout
+    again = _stages(second.stdout)
+    if suspect:  # a busy host: a suspect bench is measured again by design (and what reads it runs again)
+        assert not any(again[f"bench {v}"] for v in suspect), second.stdout
+    else:
+        assert all(again.values()), second.stdout
 
     spec.write_text(SPEC.replace("peak_rps: 150", "peak_rps: 120"))
     third = run_cli("--json", "run", spec, "--out", out, "--bench-seconds", "1")
     assert third.exit_code == 0, third.output
-    assert _stages(third.stdout) == {"compress": True, "package": True, "bench": True, "plan": False, "deploy": False, "report": False}
+    got = _stages(third.stdout)
+    assert got["compress"] and not any(got[s] for s in ("select", "plan", "deploy", "report"))
+    assert all(got.get(f"{s} {v}", True) for v in benched if v not in suspect for s in ("package", "bench")), got
 
     # an edited report module (same version number) reruns the report and nothing else
     from toolkit.pipeline import runner
@@ -62,7 +82,8 @@ def test_run_whole_chain_then_cache_hits_then_sla_change(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "_code_hash", lambda stage: real(stage) + ("-edited" if stage == "report" else ""))
     fourth = run_cli("--json", "run", spec, "--out", out, "--bench-seconds", "1")
     assert fourth.exit_code == 0, fourth.output
-    assert [s for s, cached in _stages(fourth.stdout).items() if not cached] == ["report"]
+    if not suspect:
+        assert [s for s, cached in _stages(fourth.stdout).items() if not cached] == ["report"]
 
 
 def test_a_damaged_output_is_rebuilt(tmp_path):

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from toolkit.artifacts.common import Artifact, Provenance, _Model
+from toolkit.artifacts.plan_tokens import TokenEconomics
 from toolkit.platforms import names as platform_names
 from toolkit.sla import PERCENTILES, SLA, Rate
 
@@ -312,6 +313,8 @@ class Candidate(_Model):
 class Baselines(_Model):
     static_peak: Candidate | None = Field(default=None, description="Static provisioning for peak on the cheapest feasible instance type.")
     single_gpu_default: Candidate | None = Field(default=None, description="ml.g5.xlarge with AWS's default target tracking.")
+    default_gpu_static: Candidate | None = Field(default=None, description="Generative models: static provisioning for peak on the GPU "
+                                                                           "a user would pick (bf16 on the g5 size the model needs).")
 
 
 def legacy_sla(old: dict) -> dict:
@@ -373,6 +376,7 @@ class PlanFile(Artifact):
     scheduling: Scheduling | None = Field(default=None, description="Scheduled scaling compared with target tracking alone (periodic traffic).")
     excluded: list[ExcludedGroup] = Field(default_factory=list, description="Candidates that could not run, grouped by reason (with examples).")
     confidence: ConfidenceChoice | None = Field(default=None, description="With --confidence: the capacity point planned at, and the choice across the band.")
+    tokens: TokenEconomics | None = Field(default=None, description="Generative models: costs per 1M tokens, GPU-hours and the API comparison.")
 
     @model_validator(mode="before")
     @classmethod

@@ -32,6 +32,10 @@ class Quality(_Model):
     probe_accuracy: float | None = Field(default=None, description="Accuracy (0-1) of a probe trained on reference embeddings.")
     accuracy_drop_points: float | None = Field(default=None, description="Reference probe accuracy minus this one, in percentage points.")
     eval_examples: int = 0
+    batch_mates_max_abs_diff: float | None = Field(
+        default=None, ge=0,
+        description="Largest |difference| between a text's output sent alone and sent with batch-mates, as served "
+                    "(padding and batching: see variants.json 'evaluation'); 0 means the served result does not depend on them.")
 
 
 class Variant(_Model):

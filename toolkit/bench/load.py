@@ -45,6 +45,9 @@ class PointStats:
     error_counts: collections.Counter = field(default_factory=collections.Counter)
     client_cpu_s: float = 0.0
     elapsed_s: float = 0.0
+    dispatch_lags_ms: list[float] = field(default_factory=list)  #: open loop: how late the generator put each request out
+    offered_rps: float | None = None  #: open loop: the rate requests actually left the generator at
+    scheduled_rps: float | None = None  #: open loop: the rate of the same requests' schedule
 
 
 class _Recorder:
@@ -113,10 +116,12 @@ def _raise_if_aborted(rec: _Recorder, label: str) -> None:
         )
 
 
-def _watch(rec: _Recorder, until: Callable[[], bool]) -> None:
+def _watch(rec: _Recorder, until: Callable[[], bool], end: float | None = None) -> None:
+    """Check the target every 0.2 s until ``until()`` (waking at ``end``, a perf_counter time, when given)."""
     while not until():
         rec.check_alive()
-        if rec.stop.wait(0.2):
+        step = 0.2 if end is None else min(0.2, max(0.001, end - time.perf_counter()))
+        if rec.stop.wait(step):
             return
 
 
@@ -171,12 +176,12 @@ def closed_loop(target, texts: list[str], concurrency: int, duration_s: float, *
     try:
         if warmup_s > 0:
             end_warm = time.perf_counter() + warmup_s
-            _watch(rec, lambda: time.perf_counter() >= end_warm)
+            _watch(rec, lambda: time.perf_counter() >= end_warm, end_warm)
             with counter_lock:
                 cpu0, t_start = time.process_time(), time.perf_counter()
                 phase["measure"] = True
         end = t_start + duration_s
-        _watch(rec, lambda: time.perf_counter() >= end or not any(t.is_alive() for t in threads))
+        _watch(rec, lambda: time.perf_counter() >= end or not any(t.is_alive() for t in threads), end)
         rec.stop.set()
         for t in threads:
             t.join(timeout=max(5.0, getattr(target, "timeout_s", 10.0) + 2.0))
@@ -253,6 +258,7 @@ def open_loop(target, texts: list[str], rate: float, duration_s: float, *, arriv
         t.start()
     cpu0 = time.process_time()
     t_start = time.perf_counter() + 0.05
+    dispatched: list[tuple[float, float]] = []  # (when it left, when it was scheduled to) per request
     try:
         for i, off in enumerate(offsets):
             when = t_start + off
@@ -264,6 +270,9 @@ def open_loop(target, texts: list[str], rate: float, duration_s: float, *, arriv
                 rec.check_alive()
             if rec.stop.is_set():
                 break
+            now = time.perf_counter()
+            stats.dispatch_lags_ms.append(max(0.0, now - when) * 1000.0)
+            dispatched.append((now, off))
             rec.sent()
             with pending_lock:
                 pending["n"] += 1
@@ -280,6 +289,10 @@ def open_loop(target, texts: list[str], rate: float, duration_s: float, *, arriv
         stats.lost = outstanding if not rec.abort_reason else max(0, stats.sent - stats.completed - stats.errors)
         stats.elapsed_s = max(duration_s, rec.last_done - t_start)
         stats.client_cpu_s = time.process_time() - cpu0
+        if len(dispatched) >= 2 and dispatched[-1][1] > dispatched[0][1]:
+            n = len(dispatched) - 1
+            stats.offered_rps = n / max(dispatched[-1][0] - dispatched[0][0], 1e-9)
+            stats.scheduled_rps = n / (dispatched[-1][1] - dispatched[0][1])
     finally:
         rec.stop.set()
         for _ in threads:

@@ -37,6 +37,8 @@ def _sla(ctx, param, value):
         return None
     import re
 
+    if re.match(r"^(ttft|itl|tpot|e2e|p50|p90|p95|p99)_", value.strip()):
+        return "token", value.strip()  # LLMs: ttft_p95_ms=500,itl_p95_ms=50 (parsed by the token bench)
     m = re.match(r"^(p50|p90|p95|p99)[:=]([0-9]*\.?[0-9]+)$", value.strip())
     if not m or float(m.group(2)) <= 0:
         raise click.BadParameter(f"'{value}' is not PERCENTILE:MS (e.g. p95:50)")
@@ -62,10 +64,23 @@ def _sla(ctx, param, value):
 @click.option("--region", help="AWS region of a SageMaker endpoint (default: your AWS configuration's).")
 @click.option("--metrics-url", help="Triton /metrics URL for a URL TARGET (default: same host, port 8002).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Poisson arrivals and text order.")
+@click.option("--rounds", type=click.IntRange(1, 20), default=None,
+              help="Rounds per load point, interleaved; figures are the medians (default 3); --duration is split over them.")
+@click.option("--variants", "variants_file", type=click.Path(path_type=str),
+              help="variants.json: the variant's in-process latency checks that the host did not starve the server.")
 @click.option("--out", "out", default="profiles.json", show_default=True, type=click.Path(path_type=str),
               help="profiles.json to write (a profile of the same variant, machine and target is replaced).")
+@click.option("--api", type=click.Choice(["triton", "triton-grpc", "openai", "openai-chat"]),
+              help="LLMs: how to stream from a URL (default: detected; openai = /v1/completions).")
+@click.option("--prompt-tokens", help="LLMs: prompt length in tokens, N or mean=..,p50=..,p90=..,max=.. (default: the spec's, else 128).")
+@click.option("--output-tokens", help="LLMs: max_tokens per request, N or a distribution as --prompt-tokens (default: the spec's, else 64).")
+@click.option("--dataset", type=click.Path(dir_okay=False, path_type=str), help="LLMs: prompts from a JSONL or ShareGPT file.")
+@click.option("--tokenizer", type=click.Path(path_type=str), help="LLMs: tokenizer.json (or its folder) that counts tokens (default: the package's).")
+@click.option("--ignore-eos/--no-ignore-eos", default=True, show_default=True, help="LLMs: ask the server to ignore EOS so outputs are max_tokens long.")
+@click.option("--find-max-rate", is_flag=True, help="LLMs: search the open-loop rate at which goodput stops keeping up with it.")
 def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration, warmup, texts, texts_per_request, timeout,
-          max_in_flight, model, instance_type, region, metrics_url, seed, out) -> None:
+          max_in_flight, model, instance_type, region, metrics_url, seed, rounds, variants_file, out, api, prompt_tokens, output_tokens,
+          dataset, tokenizer, ignore_eos, find_max_rate) -> None:
     """Load-test TARGET and write its latency-versus-load profile to profiles.json.
 
     TARGET is a package folder (Triton is started on 127.0.0.1 and stopped after), a Triton URL
@@ -90,6 +105,15 @@ def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration
     from toolkit.spec import load_spec
 
     spec = load_spec(spec_file) if spec_file else None
+    from toolkit.bench.llm.cli import wants_token_bench
+
+    token_opts = (api, prompt_tokens, output_tokens, dataset, tokenizer) != (None,) * 5 or find_max_rate or (sla and sla[0] == "token")
+    if wants_token_bench(target, spec, model=model, explicit=bool(token_opts)):  # a generative model: the token-level bench
+        from toolkit.bench.llm.cli import run_cli
+
+        return run_cli(target, spec, locals())
+    if sla and sla[0] == "token":
+        raise click.BadParameter("token-level constraints are for LLM targets; give PERCENTILE:MS here (e.g. p95:50)", param_hint="--sla")
     existing = Path(out) / "profiles.json" if Path(out).is_dir() else Path(out)
     check_output(existing, "profiles")  # before minutes of load, not after
     if existing.exists():  # a corrupt or foreign profiles.json is reported before minutes of load, not after
@@ -101,12 +125,12 @@ def bench(target, spec_file, sla, variant, concurrency, rates, arrival, duration
         concurrency=concurrency, rates=rates, arrival=arrival, duration_s=duration, warmup_s=warmup, texts=texts,
         texts_per_request=texts_per_request, timeout_s=timeout, max_in_flight=max_in_flight, seed=seed, model=model,
         variant=variant, sla_percentile=sla[0] if sla else None, sla_ms=sla[1] if sla else None,
-        instance_type=instance_type, region=region, metrics_url=metrics_url,
+        instance_type=instance_type, region=region, metrics_url=metrics_url, rounds=rounds, variants=variants_file,
     )
 
     def progress(event, payload):
         if event == "start":
-            log(f"bench: {payload} for {duration:g} s ...")
+            log(f"bench: {payload} ...")  # the label says for how long (a round of the point's --duration)
         else:
             p = payload
             log(f"  {p.throughput_rps:8.1f} req/s  p95 {p.p95_ms if p.p95_ms is not None else float('nan'):7.1f} ms  errors {p.errors}  lost {p.lost}")

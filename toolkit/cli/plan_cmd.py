@@ -11,6 +11,7 @@ Examples:
   leanserve plan examples/minilm/leanserve.yaml --variants out/ --profiles out/profiles.json
   leanserve plan leanserve.yaml --variants out/variants.json --top 10 --explain
   leanserve --json plan leanserve.yaml --variants out/ | jq .chosen
+  leanserve plan examples/llama-8b/leanserve.yaml --explain     (an LLM from its architecture alone)
 
 \b
 Exit codes: 0 a plan was found; 2 bad input (spec, trace, artifact); 3 nothing meets the
@@ -19,8 +20,9 @@ SLA and budget: the nearest misses are printed and written to plan.json."""
 
 @click.command(epilog=EPILOG)
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--variants", "variants_path", required=True, type=click.Path(path_type=str),
-              help="variants.json written by `leanserve compress`, or the folder holding it.")
+@click.option("--variants", "variants_path", default=None, type=click.Path(path_type=str),
+              help="variants.json written by `leanserve compress`, or the folder holding it. A text-generation spec may leave it "
+                   "out: it is planned from its architecture (bf16, fp8, w4a16), every figure estimated.")
 @click.option("--profiles", "profiles_path", type=click.Path(path_type=str), default=None,
               help="profiles.json written by `leanserve bench` (measured capacity wins over estimates).")
 @click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=str), default=None,
@@ -58,11 +60,12 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
     from toolkit.fileio import check_output
     from toolkit.planner.api import infeasible_error, load_inputs, make_plan
     from toolkit.planner.render import baseline_rows, explain_text, headline, table_rows, table_text
+    from toolkit.planner.tokens import token_lines
 
     loaded, variants, profiles = load_inputs(spec, variants_path, profiles_path)
     if out_path is None:
-        vp = Path(variants_path)
-        out_path = str((vp if vp.is_dir() else vp.parent) / "plan.json")
+        vp = Path(variants_path) if variants_path else None
+        out_path = str((vp if vp.is_dir() else vp.parent) / "plan.json") if vp else str(Path("out") / "plan.json")
     check_output(out_path, "the plan")
     stages = ["traffic", "candidates", "search", "details", "baselines", "explain"]
     if sys.stderr.isatty():  # a progress display only where someone watches it
@@ -87,6 +90,8 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
         "chosen": p.chosen.model_dump(mode="json", exclude={"simulation": {"hourly_instances", "hourly_cost_usd"}}) if p.chosen else None,
         "top": table_rows(p), "baselines": baseline_rows(p), "search": p.search.model_dump(mode="json", exclude_none=True),
     }
+    if p.tokens is not None:
+        data["tokens"] = p.tokens.model_dump(mode="json")
     if explain:
         data |= {"estimates": p.estimates, "assumptions": p.assumptions, "prices": [r.model_dump(mode="json") for r in p.prices],
                  "scheduling": p.scheduling.model_dump(mode="json", exclude_none=True) if p.scheduling else None,
@@ -96,6 +101,8 @@ def plan(spec: str, variants_path: str, profiles_path: str | None, out_path: str
         click.echo(headline(p, out_path))
         click.echo("")
         for line in table_text(p):
+            click.echo(line)
+        for line in token_lines(p):  # generative plans: $/1M tokens and the API comparison
             click.echo(line)
         if explain:
             for line in explain_text(p):

@@ -7,7 +7,7 @@ import click
 from toolkit.cli.output import emit, progress, warn
 from toolkit.cli.params import FiniteRange
 
-STAGE_NAMES = ("compress", "package", "bench", "plan", "deploy", "report", "all")
+STAGE_NAMES = ("compress", "select", "package", "bench", "plan", "deploy", "report", "all")
 
 EPILOG = """\b
 Examples:
@@ -16,9 +16,17 @@ Examples:
   leanserve --json run leanserve.yaml --out out/ | jq .chosen
 
 \b
+What is benchmarked: a first plan from compress's estimates selects its winner and the runners-up of
+other variants within its cost band; each is packaged and benchmarked on a local Triton, and the plan
+is made from the measurements (a winner that was not benchmarked is benchmarked, then planned again).
+The summary says which figures were measured by compress, measured by bench, or estimated. A bench
+with suspect points (throughput falling as load rises, latency far off the in-process measurement) is
+warned about and not cached: it runs again next time.
+
+\b
 A stage is skipped when its inputs (spec sections, upstream files' sha256, library and price-catalog
-versions) are unchanged and its outputs are intact; change only the SLA and only plan, deploy and
-report run again. Exit codes: 0 done; 2 bad input; 3 nothing meets the SLA and budget."""
+versions) are unchanged and its outputs are intact; change only the SLA and only select, plan, deploy
+and report run again. Exit codes: 0 done; 2 bad input; 3 nothing meets the SLA and budget."""
 
 
 class _RichDisplay:
@@ -28,13 +36,13 @@ class _RichDisplay:
         self.progress = progress
         self.tasks: dict[str, int] = {}
 
-    def stage_started(self, name: str, cached: bool) -> None:
-        self.tasks[name] = self.progress.add_task(f"{name}: {'cache hit' if cached else 'running'}", total=1)
+    def stage_started(self, label: str, cached: bool) -> None:
+        self.tasks[label] = self.progress.add_task(f"{label}: {'cache hit' if cached else 'running'}", total=1)
 
     def stage_finished(self, outcome) -> None:
         mark = "[dim]cached[/dim]" if outcome.cached else "[green]done[/green]"
-        self.progress.update(self.tasks[outcome.name], completed=1,
-                             description=f"{outcome.name}: {mark} {outcome.detail}"[:110])
+        self.progress.update(self.tasks[outcome.label], completed=1,
+                             description=f"{outcome.label}: {mark} {outcome.detail}"[:110])
 
     def reporter(self):
         from toolkit.compress.progress import RichReporter
@@ -90,7 +98,8 @@ def _render(data: dict) -> None:
     for col in ("stage", "status", "seconds", "result"):
         t.add_column(col)
     for s in data["stages"]:
-        t.add_row(s["stage"], "cached" if s["cached"] else "ran", f"{s['seconds']:.1f}", s["detail"])
+        stage = f"{s['stage']} {s['variant']}" if s.get("variant") else s["stage"]
+        t.add_row(stage, "cached" if s["cached"] else "ran", f"{s['seconds']:.1f}", s["detail"])
     con.print(t)
     c = data["chosen"]
     where = c["instance_type"] or (f"serverless {c['serverless']['memory_mb']} MB" if c["serverless"] else "")
@@ -104,11 +113,10 @@ def _render(data: dict) -> None:
     for name, b in data.get("baselines", {}).items():
         label = {"static_peak": "static provisioning for peak", "single_gpu_default": "single-GPU default (ml.g5.xlarge)"}[name]
         con.print(f"  vs {label}: {_money(b['monthly_cost_usd'])}/month → saves {b['savings_pct']:.0f}%")
-    prov = c.get("capacity_provenance") or {}
-    if prov.get("source") == "estimated":
-        con.print(f"[yellow]Estimated:[/yellow] capacity per instance by {prov['model']} (±{prov['uncertainty'] * 100:.0f}%)")
-    elif prov.get("source") == "measured":
-        con.print(f"Measured: capacity per instance on {prov['where']}")
+    con.print("[bold]Where the figures come from:[/bold]")
+    for f in data.get("figures", []):
+        style = "yellow" if f["source"].startswith("estimated") else "green" if f["source"].startswith("measured") else "dim"
+        con.print(f"  [{style}]{f['source']}[/{style}]: {f['figure']} — {f['detail']}")
     for e in data.get("estimates", [])[:6]:
         con.print(f"  [dim]estimate:[/dim] {e}")
     con.print("[bold]Files:[/bold]")

@@ -1,4 +1,4 @@
-"""Fidelity to the fp32 reference and task accuracy of a probe, on held-out text."""
+"""Fidelity to the fp32 reference and task accuracy of a probe, on held-out text, under the serving configuration."""
 
 from __future__ import annotations
 
@@ -53,3 +53,32 @@ def gate(quality, task: str, floor) -> str | None:
     from toolkit.families import family_for
 
     return family_for(task).quality_gate(quality, floor)
+
+
+def serving_evaluation() -> dict[str, str | int]:
+    """How variant quality was measured: the serving configuration (recorded in variants.json 'evaluation')."""
+    from toolkit.compress.runtime import BATCH_MATES, SERVED_ALONE
+
+    return {
+        "serving_pad_to_multiple_of": SERVED_ALONE.pad_to_multiple_of,
+        "serving_texts_per_request": SERVED_ALONE.texts_per_request,
+        "serving": f"variant quality on held-out texts sent as the package serves them: {SERVED_ALONE.describe()}",
+        "serving_batch_mates": f"each variant also run with {BATCH_MATES.describe()} (consecutive held-out texts); "
+                               "quality.batch_mates_max_abs_diff is how far an output moved",
+    }
+
+
+def batch_mates_check(encoder, texts: list[str], alone) -> tuple[float, str | None]:
+    """Largest |output sent alone - output in a request with batch-mates| over ``texts``, and a note when it shows."""
+    import numpy as np
+
+    from toolkit.compress.runtime import BATCH_INVARIANT_TOLERANCE, BATCH_MATES
+
+    if not len(texts):
+        return 0.0, None
+    together = encoder.encode(texts, serving=BATCH_MATES)
+    diff = float(f"{float(np.abs(np.asarray(together, np.float64) - np.asarray(alone, np.float64)).max()):.2g}")
+    if diff <= BATCH_INVARIANT_TOLERANCE:
+        return diff, None
+    return diff, (f"served outputs depend on padding and batch-mates: up to {diff:.2g} between a text sent alone and in a "
+                  f"{BATCH_MATES.texts_per_request}-text request; its quality figures are for texts sent alone")

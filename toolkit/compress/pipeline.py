@@ -77,6 +77,7 @@ class Pipeline:
         from toolkit.artifacts.common import MachineInfo, save_artifact
         from toolkit.artifacts.variants import VariantsFile
         from toolkit.compress.builders import BuildContext
+        from toolkit.compress.evaluate import serving_evaluation
         from toolkit.compress.settings import default_threads
         from toolkit.compress.source import load_tokenizer, load_torch_model
         from toolkit.fileio import atomic_dir
@@ -118,6 +119,7 @@ class Pipeline:
                     "labelled_data": spec.compression.labelled_data, "probe_train_examples": len(splits.probe_train[0]),
                     "probe_test_examples": len(splits.probe_test[0]), "distillation_examples": len(splits.distill_texts),
                     "calibration_examples": len(splits.calibration_texts), "seed": spec.compression.seed, "latency_threads": threads,
+                    **serving_evaluation(),  # the serving configuration quality was measured under
                 },
             )
             save_artifact(vf, tmp / ".variants.json")
@@ -144,16 +146,24 @@ class Pipeline:
         for e in entries:
             e.latency = points[e.name]
 
-    def _outputs(self, encoder) -> dict:
-        """Encode the held-out texts (and the probe's test split) with ``encoder``."""
+    def _outputs(self, encoder, serving=None) -> dict:
+        """Encode the held-out texts (and the probe's test split) with ``encoder``; ``serving``: as the server shapes requests."""
         sp, bs = self.ctx.splits, self.settings.eval_batch_size
         out = {}
         if sp.eval_texts:
-            out["eval"] = encoder.encode(sp.eval_texts, bs)
+            out["eval"] = encoder.encode(sp.eval_texts, bs, serving=serving)
         if sp.probe_test[0]:
             same = sp.probe_test[0][: len(sp.eval_texts)] == sp.eval_texts and len(sp.probe_test[0]) == len(sp.eval_texts)
-            out["probe_test"] = out["eval"] if same else encoder.encode(sp.probe_test[0], bs)
+            out["probe_test"] = out["eval"] if same else encoder.encode(sp.probe_test[0], bs, serving=serving)
         return out
+
+    def _batch_mates(self, encoder, alone, quality, notes: list[str]) -> None:
+        """How far a text's served output moves when it shares a request (padding, batch-mates) instead of going alone."""
+        from toolkit.compress.evaluate import batch_mates_check
+
+        quality.batch_mates_max_abs_diff, note = batch_mates_check(encoder, self.ctx.splits.eval_texts, alone)
+        if note:
+            notes.append(note)
 
     def _reference(self):
         from toolkit.artifacts.variants import Quality, Variant
@@ -188,7 +198,7 @@ class Pipeline:
         from toolkit.artifacts.variants import Quality, Variant
         from toolkit.compress.builders import BUILDERS
         from toolkit.compress.flops import gflops_per_item
-        from toolkit.compress.runtime import OnnxEncoder
+        from toolkit.compress.runtime import SERVED_ALONE, OnnxEncoder
         from toolkit.compress.source import copy_model_files
 
         ctx = self.ctx
@@ -205,10 +215,11 @@ class Pipeline:
         notes = list(built.notes)
         with self.reporter.stage(f"evaluating {v.name}", total=None):
             enc = OnnxEncoder(dest, ctx.task, ctx.max_length, ctx.threads)
-            out = self._outputs(enc)
+            out = self._outputs(enc, serving=SERVED_ALONE)
             if "eval" in out:
                 for k, val in self.family.fidelity(self.ref_out["eval"], out["eval"]).items():
                     setattr(quality, k, val)
+                self._batch_mates(enc, out["eval"], quality, notes)
             else:
                 notes.append("fidelity not measured: the spec names no evaluation, distillation or labelled text")
             if self.probe is not None:

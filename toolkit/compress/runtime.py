@@ -7,9 +7,43 @@ whatever the backend.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.families import family_for
+from toolkit.package.configs import DEFAULT_PAD_TO_MULTIPLE_OF
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How the packaged server shapes what reaches the model: each request's texts padded together.
+
+    The packaged tokenizer (``toolkit/package/models/tokenizer.py``) pads the texts it handles at once to
+    the longest of them rounded up to ``pad_to_multiple_of`` (capped at the maximum length);
+    ``texts_per_request`` consecutive texts make one request here.
+    """
+
+    pad_to_multiple_of: int = DEFAULT_PAD_TO_MULTIPLE_OF
+    texts_per_request: int = 1
+
+    def describe(self) -> str:
+        n = self.texts_per_request
+        return (f"{'one text' if n == 1 else f'{n} texts'} per request, padded to the longest rounded up to a multiple of "
+                f"{self.pad_to_multiple_of}, as the packaged tokenizer pads")
+
+
+#: What compress measures quality on: each text sent alone, padded as the packaged tokenizer pads by default ...
+SERVED_ALONE = Serving(DEFAULT_PAD_TO_MULTIPLE_OF, 1)
+#: ... and what it checks that against: the texts in 8-text requests, padded together (batch-mates).
+BATCH_MATES = Serving(DEFAULT_PAD_TO_MULTIPLE_OF, 8)
+#: Outputs that move less than this with padding and batch-mates count as independent of them (fp32 noise).
+BATCH_INVARIANT_TOLERANCE = 1e-5
+
+
+def served_length(longest: int, multiple: int, max_length: int) -> int:
+    """The padded length the packaged tokenizer gives a group whose longest text has ``longest`` tokens."""
+    padded = -(-max(longest, 1) // multiple) * multiple
+    return max(min(padded, max_length), longest)
 
 
 def make_session(model_file: str | Path, threads: int):
@@ -35,6 +69,28 @@ def _batches(texts: list[str], tokenizer, batch_size: int, max_length: int):
         yield idx, enc
 
 
+def _requests(texts: list[str], tokenizer, serving: Serving, max_length: int):
+    """Requests of ``serving.texts_per_request`` consecutive texts, tokenised and padded as the served tokenizer does."""
+    import numpy as np
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    n = max(1, serving.texts_per_request)
+    for start in range(0, len(texts), n):
+        idx = list(range(start, min(start + n, len(texts))))
+        enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length)
+        rows = enc["input_ids"]
+        length = served_length(max(len(r) for r in rows), max(1, serving.pad_to_multiple_of), max_length)
+        arrays = {"input_ids": np.full((len(idx), length), pad_id, dtype=np.int64),
+                  "attention_mask": np.zeros((len(idx), length), dtype=np.int64),
+                  "token_type_ids": np.zeros((len(idx), length), dtype=np.int64)}
+        for row, ids in enumerate(rows):
+            arrays["input_ids"][row, :len(ids)] = ids
+            arrays["attention_mask"][row, :len(ids)] = enc["attention_mask"][row]
+            if "token_type_ids" in enc:
+                arrays["token_type_ids"][row, :len(ids)] = enc["token_type_ids"][row]
+        yield idx, arrays
+
+
 class Encoder:
     task: str
     max_length: int
@@ -45,12 +101,16 @@ class Encoder:
     def input_names(self) -> list[str]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def encode(self, texts: list[str], batch_size: int = 32):
+    def encode(self, texts: list[str], batch_size: int = 32, serving: Serving | None = None):
+        """Outputs for ``texts``, in order. Without ``serving``: length-sorted batches of ``batch_size``, each padded
+        to its longest text (fast); with it: the requests the packaged server would see (see :class:`Serving`)."""
         import numpy as np
 
         family = family_for(self.task)
         out: list = [None] * len(texts)
-        for idx, enc in _batches(list(texts), self.tokenizer, batch_size, self.max_length):
+        groups = (_requests(list(texts), self.tokenizer, serving, self.max_length) if serving is not None
+                  else _batches(list(texts), self.tokenizer, batch_size, self.max_length))
+        for idx, enc in groups:
             feeds = {n: np.asarray(enc[n], dtype=np.int64) for n in self.input_names() if n in enc}
             if "token_type_ids" in self.input_names() and "token_type_ids" not in feeds:
                 feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])

@@ -18,6 +18,7 @@ from toolkit.registry import Registry
 FAMILIES: Registry[Family] = Registry("model task", {
     "feature-extraction": "toolkit.families.embedding:EmbeddingFamily",
     "text-classification": "toolkit.families.classifier:ClassifierFamily",
+    "text-generation": "toolkit.families.generative:GenerativeFamily",
 })
 REGISTRY = FAMILIES.entries  # the task -> "module:Class" mapping itself
 BUILTIN_TASKS = FAMILIES.names()  # what ships (the committed JSON schema lists these)

@@ -50,8 +50,9 @@ class Family:
         """Capacity of one instance at the SLA, in :attr:`capacity_unit`: a ``toolkit.perf.CapacityEstimate``
         (its ``*_rps`` fields hold the family's unit) or a ``toolkit.perf.Exclusion`` saying why it cannot run."""
         from toolkit.perf import estimate_capacity
+        from toolkit.perf.lengths import traffic_lengths
 
-        seq = spec.model.max_sequence_length if spec is not None else 128
+        seq = traffic_lengths(spec, profiles) if spec is not None else 128  # the traffic's request-length mix, and where it comes from
         return estimate_capacity(variant, instance, sla.percentile, sla.latency_ms, profiles, machine, seq_len=seq)
 
     def supports_platform(self, platform) -> bool:

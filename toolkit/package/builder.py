@@ -40,7 +40,7 @@ class PackageOptions:
     instances: int | None = None  # model instances (default: one per two cores on CPU, one per GPU)
     threads: int | None = None  # intra-op threads per CPU instance (default 2)
     cores: int | None = None  # vCPUs of the machine the package is for (default: this machine's)
-    pad_to_multiple_of: int = 8
+    pad_to_multiple_of: int = configs.DEFAULT_PAD_TO_MULTIPLE_OF
     region: str = "us-east-1"  # region of the SageMaker image registry
     allow_rejected: bool = False
 
@@ -117,6 +117,22 @@ def _copy_model(src: Path, dest_dir: Path) -> Path:
     return dest_dir / "model.onnx"
 
 
+def _serving_warnings(v, evaluation: dict, pad_to_multiple_of: int) -> list[str]:
+    """Where a served output may differ from what compress measured: the variant's check found it moves with padding and batch-mates."""
+    from toolkit.compress.runtime import BATCH_INVARIANT_TOLERANCE
+
+    diff = v.quality.batch_mates_max_abs_diff
+    if diff is None or diff <= BATCH_INVARIANT_TOLERANCE:
+        return []
+    measured = evaluation.get("serving_pad_to_multiple_of")
+    padding = f"padded to a multiple of {measured}" if measured else "alone"
+    if measured and measured != pad_to_multiple_of:
+        padding += f" (this package pads to a multiple of {pad_to_multiple_of})"
+    warning = (f"served outputs of '{v.name}' move with padding and batch-mates (up to {diff:.2g} in compress's check): "
+               f"its quality was measured on texts sent alone, {padding}")
+    return [warning]
+
+
 def _write_config(folder: Path, config) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.pbtxt").write_text(pbtxt.to_text(config), encoding="utf-8")
@@ -162,6 +178,7 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
     else:
         warnings.append("variants.json lists no file hashes for this variant; hashing the files as found")
         source_files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    warnings += _serving_warnings(v, variants.evaluation, options.pad_to_multiple_of)
     device = _device(options, v.precision)
     if device not in v.devices:
         warnings.append(f"variant '{variant}' is meant for {'/'.join(v.devices)}, packaged here for {device}")

@@ -83,6 +83,12 @@ def _rel(path: Path, base: Path) -> str:
 
 def check_repository(root: str | Path, target: str | None = None, verify_hashes: bool = True) -> CheckReport:
     """Validate every model of the repository at ``root``; collect all problems (raises only if unreadable)."""
+    from toolkit.package.llm.manifest import is_llm_package  # LLM repositories (vLLM / streaming CPU model): their own checks
+
+    if is_llm_package(root):
+        from toolkit.package.llm.check import check_llm_repository
+
+        return check_llm_repository(root, target, verify_hashes)
     pkg, repo, manifest = locate(root)
     target = target or (manifest.target if manifest else None)
     device = (manifest.device if manifest else None) or ("gpu" if target == "gpu" else "cpu" if target else None)

@@ -25,6 +25,9 @@ QUEUE_DELAY_SLA_FRACTION = 0.1
 QUEUE_DELAY_CAP_MS = 10.0
 #: Without an SLA (no --spec), this budget is used.
 DEFAULT_QUEUE_DELAY_MS = 2.0
+#: The tokenizer pads the texts it handles at once to the longest, rounded up to this multiple (``--pad-to-multiple-of``);
+#: compress measures quality with the same padding (``toolkit.compress.runtime.Serving``).
+DEFAULT_PAD_TO_MULTIPLE_OF = 8
 #: Share of the budget spent in the tokenizer, which groups requests and pads each group to one
 #: length (Triton batches only equal shapes); the rest lets the model catch a group as it arrives.
 TOKENIZER_SHARE = 0.8

@@ -1,6 +1,9 @@
-"""`leanserve run`: the whole chain (compress → package → bench → plan → deploy --emit → report) with per-stage caching.
+"""`leanserve run`: the whole chain (compress → select → package + bench → plan → deploy --emit → report) with
+per-stage caching.
 
 The entry point is :func:`toolkit.pipeline.runner.run_pipeline` (also importable as ``toolkit.run.run_pipeline``).
-``runner.py`` runs the stages and decides what is a cache hit; ``cache.py`` holds the stage records in
-``OUT/.leanserve/stages/``.
+``runner.py`` decides what runs and what is a cache hit; ``stages.py`` holds each stage's work; ``selection.py``
+chooses the variants to benchmark (those that can win); ``suspect.py`` flags bench points that are probably not the
+server's figures; ``summary.py`` builds the end-of-run summary (where each figure came from); ``cache.py`` holds the
+stage records in ``OUT/.leanserve/stages/``.
 """

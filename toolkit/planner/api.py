@@ -49,7 +49,12 @@ def load_inputs(spec_path, variants_path, profiles_path=None):
     from toolkit.spec import load_spec
 
     loaded = load_spec(spec_path)
-    variants = load_artifact(VariantsFile, Path(variants_path))
+    if variants_path is None:  # a generative spec plans from its architecture alone (every figure estimated)
+        from toolkit.planner.llm_plan import variants_without_file
+
+        variants = variants_without_file(loaded)
+    else:
+        variants = load_artifact(VariantsFile, Path(variants_path))
     profiles = load_artifact(ProfilesFile, Path(profiles_path)) if profiles_path else None
     return loaded, variants, profiles
 
@@ -130,6 +135,9 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     mf = C.MONTH_MINUTES / n
     peak = float(demand.max())
     periodic, autocorr = is_periodic(demand)
+    from toolkit.planner import llm_plan
+
+    llm = llm_plan.prepare(loaded, family, variants, catalog, demand, mf)  # generative families only (None otherwise)
 
     stage("candidates")
     if confidence is not None and not 0.0 <= confidence <= 1.0:
@@ -213,6 +221,8 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     plan.assumptions = assumptions(spec, catalog, cset, index, gpu_note, warnings)
     plan.estimates = estimates(plan, cset) + sensitivity_lines(chosen)
     plan.excluded = excluded_summary(cset.excluded)
+    if llm is not None:
+        llm_plan.finish(llm, plan, cset, index, mf, catalog)
     if confidence is not None and across_band and chosen is not None:
         plan.confidence = _across_band(loaded, variants, profiles, catalog, strategy, rps, purchase, confidence)
     return PlanResult(plan, stats, warnings, time.perf_counter() - t_start)

@@ -86,6 +86,7 @@ class Excluded:
     kind: str = "hardware"  # hardware | latency | price | memory
     min_monthly_usd: float | None = None  # latency misses: the least it would cost (min instances all month)
     region: str | None = None
+    miss: tuple[float, str] | None = None  # (score, why) when the family scores its own latency miss (LLMs: several constraints)
 
 
 @dataclass
@@ -157,6 +158,8 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
     targets = spec.targets
     check_targets(targets, catalog)
     family = family_for(spec.model.task)
+    if hasattr(family, "for_spec"):  # request/response sizes that depend on the spec (LLMs: prompt and output tokens)
+        family = family.for_spec(spec)
     sla = family.sla(spec.sla)
     pct, sla_ms = sla.percentile, sla.latency_ms
     month_factor = C.MONTH_MINUTES / demand.size
@@ -201,7 +204,7 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                 cache[key] = family.capacity(v, info, sla, prof_list, local, spec)
             est = cache[key]
             if not isinstance(est, CapacityEstimate):
-                excluded.append(Excluded(v.name, platform, iname, est.reason, kind="hardware"))
+                excluded.append(Excluded(v.name, platform, iname, est.reason, kind=getattr(est, "kind", "hardware")))
                 continue
             factor, factor_note = node_capacity_factor(platform, info)
             share = capacity_at_confidence(est, confidence)
@@ -211,7 +214,7 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
                 cost, where_ = _cheapest_floor(platform, info, regions, spec, catalog, requests_month, family, notes, price_cache)
                 excluded.append(Excluded(v.name, platform, iname, "; ".join(est.notes) or f"{pct} above {sla_ms:g} ms even at batch 1",
                                          latency_ms=est.batch1_at_sla_ms or _latency_at_percentile(lat1, pct), kind="latency",
-                                         min_monthly_usd=cost, region=where_))
+                                         min_monthly_usd=cost, region=where_, miss=getattr(est, "miss", None)))
                 continue
             g = Group(len(groups), v, platform, info, est, cap, plat.dynamics(), capacity_note=factor_note,
                       unit=family.capacity_unit, per_request=family.units_per_request(spec), planned_share=share)

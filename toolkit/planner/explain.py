@@ -29,6 +29,7 @@ def assumptions(spec, catalog, cset, index, gpu_note: str, warnings: list[str]) 
     fam = cset.family
     out = [
         f"Traffic: {index.n:,} minutes at 1-minute resolution; costs and violation minutes are scaled to a 30-day month.",
+        fam.capacity_assumption(spec) if hasattr(fam, "capacity_assumption") else  # families with their own capacity rule (LLMs)
         f"Capacity per instance: the highest rate at which {spec.sla.percentile} <= {spec.sla.latency_ms:g} ms holds for requests of "
         f"{spec.model.max_sequence_length} tokens (the spec's maximum: conservative for shorter text), never above saturation.",
         "SLA violation: a minute whose demand exceeds in-service instances x capacity at the SLA rate.",

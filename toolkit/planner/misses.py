@@ -37,8 +37,8 @@ def nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, s
         if best is not None:
             scored.append((best[0], best[1], c.index, ("instance", c, best)))
     for i, x in enumerate(cset.excluded):
-        if x.kind == "latency" and x.latency_ms:
-            score, why = latency_miss(x, cset.sla.latency_ms, cset.sla.percentile, budget)
+        if x.kind == "latency" and (x.latency_ms or getattr(x, "miss", None)):
+            score, why = x.miss if getattr(x, "miss", None) else latency_miss(x, cset.sla.latency_ms, cset.sla.percentile, budget)
             scored.append((score, x.min_monthly_usd or 0.0, len(ledger.configs) + i, ("latency", x, why)))
     scored.sort(key=lambda t: (t[0], t[1], t[2]))
     out: list[Candidate] = []

@@ -48,7 +48,7 @@ def table_rows(plan) -> list[dict]:
 
 def baseline_rows(plan) -> list[dict]:
     out = []
-    for key, label in (("static_peak", "static peak"), ("single_gpu_default", "1-GPU default")):
+    for key, label in (("static_peak", "static peak"), ("single_gpu_default", "1-GPU default"), ("default_gpu_static", "default GPU")):
         b = getattr(plan.baselines, key)
         if b is not None:
             row = summary_row(label, b)

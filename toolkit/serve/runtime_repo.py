@@ -35,6 +35,12 @@ def build_runtime_repository(report: CheckReport, dest: Path) -> tuple[Path, lis
     env_path = execution_env_path()
     order: list[str] = []
     for name, config in sorted(report.configs.items()):
+        if config.backend == "vllm":  # not in the wheel's tritonserver: vLLM runs as its own server here
+            from toolkit.errors import ExternalToolError
+
+            raise ExternalToolError(f"model '{name}' is on Triton's vLLM backend, which the local tritonserver does not have",
+                                    hint="run vLLM's own server on it: `leanserve serve DIR --engine vllm`; the package's "
+                                         "container runs it on Triton on a GPU host")
         src = report.repository / name
         out = dest / name
         cfg = pbtxt.new_config()

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Start Triton with the vLLM backend on the repository in /models. Rendered by `leanserve package`.
+# Inside a container Triton listens on all interfaces so published ports reach it; expose them only
+# behind your load balancer or Kubernetes Service. Extra arguments are passed on to tritonserver.
+set -eu
+python3 /opt/leanserve/fetch_weights.py "$LEANSERVE_WEIGHTS_URI" /opt/leanserve/weights
+exec tritonserver \
+  --model-repository=/models \
+  --model-control-mode=explicit \
+  --load-model=llm \
+  --strict-readiness=true \
+  --exit-timeout-secs=30 \
+  --http-port=8000 --grpc-port=8001 --metrics-port=8002 \
+  "$@"

