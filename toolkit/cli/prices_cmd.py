@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from toolkit.cli.output import emit, log, warn
+from toolkit.platforms import names as platform_names
 
-PLATFORMS = ["sagemaker-realtime", "sagemaker-serverless", "kubernetes"]
+PLATFORMS = list(platform_names())  # from the platform registry
 _SIZES = {"nano": 0.125, "micro": 0.25, "small": 0.5, "medium": 1, "large": 2, "xlarge": 4}
 
 

@@ -8,34 +8,18 @@ with ``family.output_axes``: ``last_hidden_state`` [batch, seq, hidden] for embe
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
+from toolkit.compress.quiet import quiet
 from toolkit.errors import ModelError
 from toolkit.families import family_for
 
 OPSET = 18
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Silence the exporters' tracer warnings and chatter (they are not actionable for the user)."""
-    loggers = [logging.getLogger(n) for n in ("optimum", "transformers", "torch.onnx")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for lg, lv in zip(loggers, levels):
-            lg.setLevel(lv)
+_quiet = quiet  # the exporters' tracer warnings and chatter are not actionable for the user
 
 
 def input_names_for(model) -> list[str]:

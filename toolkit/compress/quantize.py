@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
-import warnings
 from pathlib import Path
 
+from toolkit.compress.quiet import quiet
 
-@contextlib.contextmanager
+
 def _quiet():
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        root.setLevel(level)
+    """The quantizers log through the root logger."""
+    return quiet(("",))
 
 
 def quantize_dynamic_int8(src: Path, dest: Path) -> Path:
@@ -81,7 +71,12 @@ def quantize_static_int8(src: Path, dest: Path, texts: list[str], tokenizer, max
     static range cannot cover). Softmax, GELU and LayerNorm stay in fp32.
     """
     import onnx
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     model = onnx.load(str(src), load_external_data=False)
     names = [i.name for i in model.graph.input]

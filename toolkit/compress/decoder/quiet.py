@@ -1,25 +1,13 @@
-"""``quiet()``: silence exporters' and quantizers' tracer warnings and chatter (not actionable for the user)."""
+"""``quiet()`` for the decoder stages: the exporters, the quantizers and the root logger, at CRITICAL."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
-import warnings
+
+from toolkit.compress.quiet import quiet as _quiet
 
 LOGGERS = ("", "optimum", "transformers", "torch.onnx", "onnxruntime")
 
 
-@contextlib.contextmanager
 def quiet():
-    loggers = [logging.getLogger(n) for n in LOGGERS]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for lg, lv in zip(loggers, levels):
-            lg.setLevel(lv)
+    return _quiet(LOGGERS, logging.CRITICAL)
