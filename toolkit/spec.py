@@ -314,20 +314,36 @@ class LoadedSpec(BaseModel):
         return p if p.is_absolute() else (self.path.parent / p)
 
 
-#: optional sections added after artifacts were first hashed: left out of the hash while unset, so a spec
-#: that does not use them keeps the hash its variants.json / profiles.json were written with
-HASHED_ONLY_WHEN_SET = (("traffic", "tokens"),)
+#: optional fields added after artifacts were first hashed (the token-level and generative ones): left out of
+#: the hash while at their default, so a spec that does not use them keeps the hash its variants.json /
+#: profiles.json were written with
+HASHED_ONLY_WHEN_SET = (
+    ("traffic", "tokens"), ("traffic", "dataset"), ("traffic", "prompt_tokens"), ("traffic", "output_tokens"),
+    ("model", "architecture"),
+    *(("sla", f"{m}_{p}_ms") for m in ("ttft", "itl", "e2e") for p in PERCENTILES),
+    ("compression", "quality_floor", "max_perplexity_increase_pct"), ("compression", "quality_floor", "max_mean_kl"),
+    ("compression", "quality_floor", "task_check"),
+)
+
+
+def _default_at(path: tuple[str, ...]):
+    """The schema default of the field at ``path`` (None when it has none)."""
+    model = Spec
+    for name in path[:-1]:
+        model = model.model_fields[name].annotation
+    field = model.model_fields.get(path[-1])
+    return None if field is None or field.default_factory is not None else field.default
 
 
 def spec_hash(spec: Spec) -> str:
     """sha256 of the normalised spec (key order and formatting do not matter)."""
     data = spec.model_dump(mode="json")
-    for *parents, key in HASHED_ONLY_WHEN_SET:
+    for path in HASHED_ONLY_WHEN_SET:
         section = data
-        for name in parents:
+        for name in path[:-1]:
             section = section.get(name) or {}
-        if section.get(key, 0) is None:
-            del section[key]
+        if path[-1] in section and section[path[-1]] in (None, _default_at(path)):
+            del section[path[-1]]
     canon = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canon.encode()).hexdigest()
 
