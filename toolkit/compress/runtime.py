@@ -156,13 +156,15 @@ class TorchEncoder(Encoder):
     def forward(self, feeds: dict):
         import torch
 
-        with torch.inference_mode(), _torch_threads(self.threads):
+        with torch.inference_mode(), torch_threads(self.threads):
             out = self.model(**{k: torch.from_numpy(v) for k, v in feeds.items() if k in self._names})
         t = family_for(self.task).graph_output(out)
         return t.float().numpy()
 
 
-class _torch_threads:
+class torch_threads:
+    """Set torch's intra-op thread count for a block (None: leave it)."""
+
     def __init__(self, n: int | None):
         self.n = n
 
@@ -177,3 +179,5 @@ class _torch_threads:
         import torch
 
         torch.set_num_threads(self.old)
+
+

