@@ -305,7 +305,7 @@ def bench_independence(n: int = 50) -> None:
     print("\nTarget: identical in every scenario.")
 
 
-def bench_stability(profile_paths: list[str], confidence: float = 0.9) -> None:
+def bench_stability(profile_paths: list[str], confidence: float = 0.9, variants_path: str | None = None) -> None:
     """The example planned from N independent bench runs (profiles.json files): how often the same configuration wins
     at the point estimate and at --confidence, and the spread of the capacity estimate (issue 20)."""
     from toolkit.artifacts import load_artifact
@@ -313,6 +313,10 @@ def bench_stability(profile_paths: list[str], confidence: float = 0.9) -> None:
     from toolkit.planner.api import make_plan
 
     loaded, variants, _ = _inputs()
+    if variants_path:  # the variants the bench runs measured (e.g. out/demo/variants.json), not the fixtures
+        from toolkit.artifacts.variants import VariantsFile
+
+        variants = load_artifact(VariantsFile, Path(variants_path))
     cat = _catalog()
     rows, picks = [], {None: [], confidence: []}
     for path in profile_paths:
@@ -366,9 +370,10 @@ if __name__ == "__main__":
         n = int(sys.argv[sys.argv.index("--scenarios") + 1])
         args = [a for a in args if a != str(n)]
     which = args or ["scale", "agreement", "savings", "independence", "purchase"]
-    if "--stability" in sys.argv:
-        paths = sys.argv[sys.argv.index("--stability") + 1:]
-        bench_stability([a for a in paths if not a.startswith("--")])
+    if "--stability" in sys.argv:  # plan_bench.py --stability [--variants out/demo/variants.json] run1.json run2.json ...
+        rest = sys.argv[sys.argv.index("--stability") + 1:]
+        vpath = rest[rest.index("--variants") + 1] if "--variants" in rest else None
+        bench_stability([a for a in rest if not a.startswith("--") and a != vpath], variants_path=vpath)
         sys.exit(0)
     if "scale" in which:
         bench_scale()
