@@ -25,13 +25,19 @@ def price_refs(plan) -> list:
     return sorted(seen.values(), key=lambda r: (-r.age_days, r.sku))
 
 
+def _lengths_used(cset, spec) -> str:
+    """Which request lengths the capacity estimates assumed, as the performance model says it."""
+    said = next((g.capacity.lengths for g in cset.groups if getattr(g.capacity, "lengths", "")), "")
+    return said or f"requests of {spec.model.max_sequence_length} tokens (the spec's maximum: conservative for shorter text)"
+
+
 def assumptions(spec, catalog, cset, index, gpu_note: str, warnings: list[str]) -> list[str]:
     fam = cset.family
     out = [
         f"Traffic: {index.n:,} minutes at 1-minute resolution; costs and violation minutes are scaled to a 30-day month.",
         fam.capacity_assumption(spec) if hasattr(fam, "capacity_assumption") else  # families with their own capacity rule (LLMs)
-        f"Capacity per instance: the highest rate at which {spec.sla.percentile} <= {spec.sla.latency_ms:g} ms holds for requests of "
-        f"{spec.model.max_sequence_length} tokens (the spec's maximum: conservative for shorter text), never above saturation.",
+        f"Capacity per instance: the highest rate, never above saturation, at which {spec.sla.percentile} <= "
+        f"{spec.sla.latency_ms:g} ms holds for {_lengths_used(cset, spec)}.",
         "SLA violation: a minute whose demand exceeds in-service instances x capacity at the SLA rate.",
         *[p.scaling_assumption() for p in instance_platforms()],
         f"Availability: at least {spec.sla.availability.min_instances} instance(s)"
