@@ -186,12 +186,14 @@ def test_a_spec_without_traffic_tokens_keeps_its_hash():
     plain = _spec()
     dump = plain.model_dump(mode="json")
     assert dump["traffic"].pop("tokens") is None
-    for *parents, key in HASHED_ONLY_WHEN_SET:  # other late sections, if any
+    from toolkit.spec import _default_at
+
+    for path in HASHED_ONLY_WHEN_SET:  # the other late fields, left out at their defaults
         section = dump
-        for name in parents:
+        for name in path[:-1]:
             section = section.get(name) or {}
-        if section.get(key, 0) is None:
-            del section[key]
+        if path[-1] in section and section[path[-1]] in (None, _default_at(path)):
+            del section[path[-1]]
     without = hashlib.sha256(json.dumps(dump, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     assert spec_hash(plain) == without
     assert spec_hash(_spec(TWEETS)) != spec_hash(plain)

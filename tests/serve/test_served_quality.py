@@ -82,11 +82,24 @@ def _served(package) -> dict[str, np.ndarray]:
             while len(rounds) < 2 or (not merged and len(rounds) < 6):
                 before = _model_counts(url)
                 rounds.append(np.concatenate(list(pool.map(lambda t: _infer(url, [t]), TEXTS))))
-                texts, runs = (a - b for a, b in zip(_model_counts(url), before))
+                texts, runs = _counts_since(url, before, len(TEXTS))
                 assert texts == len(TEXTS), f"the model ran {texts} texts for {len(TEXTS)} requests"
                 merged = merged or runs < texts
         assert merged, f"Triton never batched concurrent requests in {len(rounds)} rounds: batch-mates were not exercised"
     return {"alone": alone, "8 per request": eights, "concurrent": np.stack(rounds)}
+
+
+def _counts_since(url: str, before: tuple[int, int], want: int, wait_s: float = 3.0) -> tuple[int, int]:
+    """Texts and executions since ``before``. Triton updates its statistics just after it answers, so a read
+    right after the last response can lag: poll briefly until ``want`` texts are counted (or time runs out)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        texts, runs = (a - b for a, b in zip(_model_counts(url), before))
+        if texts >= want or time.monotonic() > deadline:
+            return texts, runs
+        time.sleep(0.05)
 
 
 def _model_counts(url: str) -> tuple[int, int]:
