@@ -60,7 +60,7 @@ def _device(options: PackageOptions, precision: str) -> str:
     return options.device or ("gpu" if precision == "fp16" else "cpu")
 
 
-def _verify_variant_files(folder: Path, files: dict[str, str], label: str) -> dict[str, str]:
+def verify_variant_files(folder: Path, files: dict[str, str], label: str) -> dict[str, str]:
     for rel, expected in sorted(files.items()):
         p = folder / rel
         if not p.is_file():
@@ -174,7 +174,7 @@ def build_package(variants_dir: str | Path, variant: str, out: str | Path, optio
     label = f"{vdir.name}/{v.path}".rstrip("/")
     model_src = folder / v.model_file
     if v.files:
-        source_files = _verify_variant_files(folder, v.files, label)
+        source_files = verify_variant_files(folder, v.files, label)
     else:
         warnings.append("variants.json lists no file hashes for this variant; hashing the files as found")
         source_files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}

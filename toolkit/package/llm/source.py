@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.errors import ArtifactError, InputError, ModelError
+from toolkit.errors import InputError, ModelError
 from toolkit.fileio import sha256_file
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json",
@@ -73,14 +73,10 @@ def onnx_precision(model_file: Path) -> str:
 
 
 def _verify(folder: Path, files: dict[str, str], label: str) -> dict[str, str]:
-    for rel, expected in sorted(files.items()):
-        p = folder / rel
-        if not p.is_file():
-            raise ArtifactError(f"{label}/{rel}: listed in variants.json but missing", hint="re-run `leanserve compress`")
-        if sha256_file(p) != expected:
-            raise ArtifactError(f"{label}/{rel}: sha256 differs from variants.json (the file changed after compress)",
-                                hint="re-run `leanserve compress` to rebuild and re-measure the variant")
-    return dict(sorted(files.items()))
+    """The variant's files exist and match variants.json's sha256 (the encoder package's check)."""
+    from toolkit.package.builder import verify_variant_files
+
+    return verify_variant_files(folder, files, label)
 
 
 def resolve_variant(where: str | Path, variant: str | None) -> LLMVariant:
