@@ -7,6 +7,7 @@ Modules (each imports pulumi_aws / pulumi_kubernetes only when used):
   alarms              EndpointAlarms: SLA-percentile latency and 5xx-rate CloudWatch alarms
   autoscaling         VariantAutoscaling: Application Auto Scaling target, policy, schedules
   sagemaker_endpoint  SageMakerEndpoint: the whole SageMaker stack
-  kubernetes_triton   KubernetesTriton: Deployment, Service, HPA, PDB
+  kubernetes_triton   KubernetesTriton: Deployment, Service, HPA, PDB (LLMs: a KEDA ScaledObject instead of the HPA)
+  gpu_nodes           GpuNodeGroup (EKS managed GPU node group, tainted) and the KEDA concurrency scaler
   stack               the program `__main__.py` runs
 """

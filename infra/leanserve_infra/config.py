@@ -14,7 +14,7 @@ from toolkit.deploy.stack_schema import NAMESPACE, StackConfigError, StackSettin
 ConfigError = StackConfigError
 
 #: Keys of the namespace as written in the stack file: sections (JSON objects in Pulumi's config) and scalars.
-OBJECT_KEYS = ("model", "endpoint", "autoscaling", "alarms", "deployment", "kubernetes", "tags")
+OBJECT_KEYS = ("model", "endpoint", "autoscaling", "alarms", "deployment", "kubernetes", "llm", "tags")
 SCALAR_KEYS = tuple(f.alias or n for n, f in StackSettings.model_fields.items() if (f.alias or n) not in OBJECT_KEYS)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from toolkit.deploy.stack_schema import AutoscalingCfg, KubernetesCfg
+from toolkit.deploy.stack_schema import AutoscalingCfg, KubernetesCfg, LLMCfg
 
 HTTP_PORT, GRPC_PORT, METRICS_PORT = 8000, 8001, 8002
 TRITON_UID = 10001  # the user of images built from the package context (toolkit/package/container.py CONTAINER_UID)
@@ -50,6 +50,8 @@ class KubernetesTritonArgs:
     queue-time: µs) and cooldowns; no HPA without it."""
     tags: dict[str, str] = field(default_factory=dict)
     create_namespace: bool = True
+    llm: LLMCfg | None = None
+    """LLM plans: the startup allowance, and (HPA metric 'concurrency') the KEDA ScaledObject's query and Prometheus."""
 
 
 def tag_labels(tags: dict[str, str]) -> dict[str, str]:
@@ -76,6 +78,8 @@ class KubernetesTriton(pulumi.ComponentResource):
     node_pool: k8s.apiextensions.CustomResource | None
     service: k8s.core.v1.Service
     hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
+    scaled_object: k8s.apiextensions.CustomResource | None
+    """LLM plans: the KEDA ScaledObject (it creates and owns the HPA) scaling on requests in flight per pod."""
     pdb: k8s.policy.v1.PodDisruptionBudget
 
     def __init__(self, name: str, args: KubernetesTritonArgs, opts: pulumi.ResourceOptions | None = None):
@@ -104,7 +108,7 @@ class KubernetesTriton(pulumi.ComponentResource):
             return {"name": resource_name, "namespace": self.namespace, "labels": {**labels, **(extra or {})}, "annotations": annotations}
 
         sa = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=meta(), automount_service_account_token=False, opts=child)
-        container = _container(args.image, k)
+        container = _container(args.image, k, args.llm)
 
         def deployment(logical: str, resource_name: str, replicas: int, pod_labels: dict, node_selector: dict, tolerations: list, scaled: bool,
                        after: list | None = None):
@@ -168,8 +172,16 @@ class KubernetesTriton(pulumi.ComponentResource):
         self.pdb = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb", metadata=meta(), spec={"max_unavailable": 1, "selector": {"match_labels": selector}}, opts=child
         )
-        self.hpa = None
-        if hpa_metric:
+        self.hpa = self.scaled_object = None
+        if hpa_metric == "concurrency":
+            from leanserve_infra.gpu_nodes import concurrency_scaler
+
+            lo, hi = hpa_range
+            if args.llm is None or lo > hi:
+                raise ValueError("the concurrency scaler needs the stack's llm section and min replicas <= max replicas")
+            self.scaled_object = concurrency_scaler(name, self.namespace, target, args.llm, a, lo, hi, meta(),
+                                                    pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.deployment])))
+        elif hpa_metric:
             lo, hi = hpa_range
             if lo > hi:
                 raise ValueError(f"HPA min replicas {lo} is above max replicas {hi}")
@@ -194,9 +206,10 @@ class KubernetesTriton(pulumi.ComponentResource):
         self.register_outputs({"namespace": self.namespace, "service": name})
 
 
-def _container(image: str, k: KubernetesCfg) -> dict:
+def _container(image: str, k: KubernetesCfg, llm: LLMCfg | None = None) -> dict:
     """The Triton container: non-root, read-only root filesystem, no capabilities, ready on /v2/health/ready."""
     probe = {"http_get": {"path": "/v2/health/ready", "port": "http"}, "period_seconds": 10, "timeout_seconds": 3}
+    startup_failures = max(60, -(-llm.startup_timeout_s // 10)) if llm else 60  # LLMs: weights + engine start
     resources: dict = {"requests": {"cpu": k.cpu, "memory": k.memory}, "limits": {"memory": k.memory}}
     if k.gpus:
         resources["requests"]["nvidia.com/gpu"] = str(k.gpus)
@@ -211,7 +224,7 @@ def _container(image: str, k: KubernetesCfg) -> dict:
         ],
         "resources": resources,
         # Model loading can take minutes: the startup probe holds liveness off until the first ready.
-        "startup_probe": {**probe, "failure_threshold": 60},
+        "startup_probe": {**probe, "failure_threshold": startup_failures},
         "readiness_probe": {**probe, "failure_threshold": 3},
         "liveness_probe": {**probe, "failure_threshold": 6},
         "security_context": {
@@ -224,6 +237,8 @@ def _container(image: str, k: KubernetesCfg) -> dict:
             "seccomp_profile": {"type": "RuntimeDefault"},
         },
         "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}, {"name": "dshm", "mount_path": "/dev/shm"}],
+        # vLLM and torch write caches under $HOME: on a read-only root filesystem that must be the writable /tmp
+        **({"env": [{"name": "HOME", "value": "/tmp"}, {"name": "XDG_CACHE_HOME", "value": "/tmp/.cache"}]} if llm else {}),
     }
 
 

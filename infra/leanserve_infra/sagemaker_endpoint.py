@@ -4,10 +4,11 @@ Resources (all children of the component; every taggable one carries the plan's 
   ArtifactBucket      S3 bucket (versioned, SSE, public access blocked, TLS only) + model.tar.gz by sha256
   execution role      trust: sagemaker.amazonaws.com for this account; inline least-privilege policy
   sagemaker.Model     the region's SageMaker Triton image, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME set
-  EndpointConfiguration  instance type × count, or a ServerlessConfig
+  EndpointConfiguration  instance type × count (LLMs: download and startup timeouts from the weights), or a ServerlessConfig
   EndpointAlarms      SLA-percentile ModelLatency and 5xx-rate alarms
   Endpoint            fixed name; blue/green deployment that rolls back when an alarm fires
-  VariantAutoscaling  target (min/max), target tracking on the plan's metric, scheduled actions
+  VariantAutoscaling  target (min/max), target tracking on the plan's metric (LLMs: concurrent requests per model
+                      copy, SageMakerVariantConcurrentRequestsPerModelHighResolution), scheduled actions
 """
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             variant["serverless_config"] = serverless
         else:
             variant.update(instance_type=e.instance_type, initial_instance_count=e.initial_instance_count, initial_variant_weight=1.0)
+            if e.model_data_download_timeout_s:  # LLM endpoints: sized from the weights by `leanserve deploy`
+                variant["model_data_download_timeout_in_seconds"] = e.model_data_download_timeout_s
+            if e.container_startup_health_check_timeout_s:
+                variant["container_startup_health_check_timeout_in_seconds"] = e.container_startup_health_check_timeout_s
         self.endpoint_configuration = aws.sagemaker.EndpointConfiguration(f"{name}-config", production_variants=[variant], tags=tags, opts=child)
 
         self.alarms = EndpointAlarms(

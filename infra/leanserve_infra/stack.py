@@ -33,9 +33,17 @@ def _sagemaker(s: StackSettings) -> None:
 def _kubernetes(s: StackSettings) -> None:
     from leanserve_infra.kubernetes_triton import KubernetesTriton, KubernetesTritonArgs
 
+    node_group = None
+    if s.kubernetes.gpu_node_group is not None:  # LLM plans: a tainted GPU node group on the user's EKS cluster
+        from leanserve_infra.gpu_nodes import GpuNodeGroup
+
+        node_group = GpuNodeGroup(s.name, s.kubernetes.gpu_node_group, dict(s.tags))
+        pulumi.export("nodeGroup", node_group.node_group.node_group_name)
     triton = KubernetesTriton(
         s.name,
-        KubernetesTritonArgs(image=s.image, model_sha256=s.model.sha256, variant=s.variant, pods=s.kubernetes, autoscaling=s.autoscaling, tags=s.tags),
+        KubernetesTritonArgs(image=s.image, model_sha256=s.model.sha256, variant=s.variant, pods=s.kubernetes, autoscaling=s.autoscaling, tags=s.tags,
+                             llm=s.llm),
+        opts=pulumi.ResourceOptions(depends_on=[node_group]) if node_group else None,
     )
     pulumi.export("namespace", triton.namespace)
     pulumi.export("service", s.name)

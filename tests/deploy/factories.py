@@ -136,3 +136,27 @@ def write_manifest(folder: Path, variant: str = "onnx-int8", target: str = "sage
         threads_per_instance=2, triton_version="2.51.0", image="nvcr.io/nvidia/tritonserver:24.10-py3", files=files,
     )
     return save_artifact(manifest, folder / "manifest.json")
+
+
+LLM_SLA = TypedSLA(constraints=[Constraint(metric="ttft", percentile="p95", limit=1000.0), Constraint(metric="itl", percentile="p95", limit=50.0),
+                                Constraint(metric="e2e", percentile="p95", limit=30000.0)],
+                   peak=Rate(value=20.0), peak_rps=20.0, max_violation_minutes_per_month=60.0, min_instances=1, max_error_rate=0.001)
+
+
+def llm_plan(platform="sagemaker-realtime", instance_type="ml.g6e.xlarge", variant="fp8", *, tp=1, concurrency=94.8, sha256: str | None = None,
+             model="llama-3.1-8b", scaling=True, name="llama-8b-chat") -> PlanFile:
+    """A generative plan of the shape `leanserve plan` writes for an LLM (example numbers, not a planner run)."""
+    from toolkit.artifacts.plan_tokens import LLMScaling, TokenCosts, TokenEconomics
+
+    c = candidate(platform=platform, instance_type=instance_type, variant=variant, monthly=2032.5,
+                  scaling=autoscaling(min_capacity=1, max_capacity=3, target_value=747.7, scheduled=False))
+    costs = TokenCosts(label="plan", configuration=f"{variant} on {instance_type} TP={tp} (us-east-1)", monthly_usd=2032.5,
+                       usd_per_million_output_tokens=0.279, usd_per_million_total_tokens=0.093, usd_per_request=0.000072,
+                       instance_hours=1044.0, gpu_hours=1044.0 * tp)
+    s = LLMScaling(target_concurrency_per_instance=concurrency, target_rps_per_instance=12.46, mean_e2e_s=round(concurrency / 12.46, 3),
+                   derived_from=f"Little's law: 12.46 req/s per instance x {concurrency / 12.46:.2f} s mean e2e") if scaling else None
+    tokens = TokenEconomics(model=model, parameters=8.03e9, architecture_only=True, mean_prompt_tokens=512, mean_output_tokens=256,
+                            requests_per_month=28.41e6, prompt_tokens_per_month=14.5e9, output_tokens_per_month=7.27e9,
+                            total_tokens_per_month=21.8e9, plan=costs, scaling=s)
+    plan = make_plan(c, name=name, sha256=sha256, sla=LLM_SLA, tags={"team": "assistant"})
+    return plan.model_copy(update={"tokens": tokens})

@@ -166,3 +166,61 @@ def test_a_spot_kubernetes_stack_implies_no_aws_requests():
     assert rec.of_type("kubernetes:karpenter.sh/v1:NodePool")
     calls = calls_from_resources(rec.resources)
     assert calls == [] and validate_calls(calls) == []
+
+
+def test_an_llm_sagemaker_stack_passes_botocore_and_runs_on_moto(tmp_path, aws):
+    """The GPU endpoint of an LLM plan: timeouts from the weights, concurrency target tracking, the user's ECR image."""
+    from leanserve_infra.config import from_mapping
+    from leanserve_infra.stack import program
+
+    from tests.deploy.factories import llm_plan, model_tarball
+    from toolkit.deploy.llm_stack import SM_CONCURRENCY_METRIC
+    from toolkit.deploy.model_artifact import inspect_model_artifact
+    from toolkit.deploy.stack_config import build_stack_config
+
+    tar = model_tarball(tmp_path / "model.tar.gz", {"llm": 'name: "llm"\nbackend: "vllm"\nmax_batch_size: 0\n'})
+    model = inspect_model_artifact(tar)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-8b-vllm:fp8-1"
+    cfg, _, _ = build_stack_config(llm_plan(sha256=model.sha256), "gpu", model=model, model_ref=str(tar), image=image)
+    settings = from_mapping({k.split(":", 1)[1]: v for k, v in cfg.pulumi_config().items() if k.startswith("leanserve:")})
+    calls = calls_from_resources(run_program({}, "gpu", lambda: program(settings)).resources)
+    operations = validate_calls(calls)
+    assert {"sagemaker.CreateModel", "sagemaker.CreateEndpointConfig", "sagemaker.CreateEndpoint", "application-autoscaling.PutScalingPolicy"} <= set(operations)
+    (config,) = [c for c in calls if c.operation == "CreateEndpointConfig"]
+    (variant,) = config.params["ProductionVariants"]
+    assert variant["ModelDataDownloadTimeoutInSeconds"] == cfg.endpoint.model_data_download_timeout_s
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == cfg.endpoint.container_startup_health_check_timeout_s
+    execute(calls)
+
+    sm = client("sagemaker")
+    endpoint = sm.describe_endpoint(EndpointName="llama-8b-chat-gpu")
+    (stored,) = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])["ProductionVariants"]
+    assert (stored["InstanceType"], stored["InitialInstanceCount"]) == ("ml.g6e.xlarge", 1)
+    assert sm.describe_model(ModelName=stored["ModelName"])["PrimaryContainer"]["Image"] == image
+    (policy,) = client("application-autoscaling").describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
+    tt = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert tt["PredefinedMetricSpecification"]["PredefinedMetricType"] == SM_CONCURRENCY_METRIC
+    assert tt["TargetValue"] == cfg.autoscaling.target_value == 94.8
+
+
+def test_an_llm_timeout_outside_sagemakers_range_is_refused_by_botocore(tmp_path):
+    from leanserve_infra.config import from_mapping
+    from leanserve_infra.stack import program
+
+    from tests.deploy.factories import llm_plan, model_tarball
+    from toolkit.deploy.model_artifact import inspect_model_artifact
+    from toolkit.deploy.stack_config import build_stack_config
+
+    tar = model_tarball(tmp_path / "model.tar.gz", {"llm": 'name: "llm"\nbackend: "vllm"\n'})
+    model = inspect_model_artifact(tar)
+    cfg, _, _ = build_stack_config(llm_plan(sha256=model.sha256), "gpu", model=model, model_ref=str(tar),
+                                   image="123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-8b-vllm:fp8-1")
+    settings = from_mapping({k.split(":", 1)[1]: v for k, v in cfg.pulumi_config().items() if k.startswith("leanserve:")})
+    calls = calls_from_resources(run_program({}, "gpu", lambda: program(settings)).resources)
+
+    def too_long(p):
+        p["ProductionVariants"][0]["ModelDataDownloadTimeoutInSeconds"] = 7200
+
+    # botocore's validator checks the minimum only; the project's check adds SageMaker's maximum
+    with pytest.raises(DeployCheckError, match=r"ModelDataDownloadTimeoutInSeconds 7200 is outside SageMaker's 60..3600 s"):
+        validate_calls(_mutated(calls, "CreateEndpointConfig", too_long))

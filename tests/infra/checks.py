@@ -79,7 +79,8 @@ def assert_least_privilege(rec: Recorder, bucket: str, sha: str, image: str) -> 
     by_sid = {s["Sid"]: s for s in execution["Statement"]}
     assert by_sid["ReadModelArtifact"]["Resource"] == [f"arn:aws:s3:::{bucket}/models/{sha}/*"]
     account, region = image.split(".")[0], image.split(".")[3]
-    assert by_sid["PullTritonImage"]["Resource"] == [f"arn:aws:ecr:{region}:{account}:repository/sagemaker-tritonserver"]
+    repo = image.split("/", 1)[1].split("@")[0].split(":")[0]  # AWS's sagemaker-tritonserver, or the user's LLM image repository
+    assert by_sid["PullTritonImage"]["Resource"] == [f"arn:aws:ecr:{region}:{account}:repository/{repo}"]
 
 
 def assert_sagemaker_stack(rec: Recorder, plan: PlanFile, endpoint_name: str, model_sha256: str | None = None) -> None:

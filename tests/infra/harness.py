@@ -79,7 +79,13 @@ class Recorder(pulumi.runtime.Mocks):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDEXAMPLE", "id": ACCOUNT}
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if args.token == "aws:eks/getCluster:getCluster":  # the user's cluster, which a GPU node group joins
+            name = args.args.get("name", "cluster")
+            return {"name": name, "id": name, "arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{name}", "version": "1.31",
+                    "vpcConfig": {"subnetIds": ["subnet-0a1", "subnet-0b2"], "vpcId": "vpc-0c3", "securityGroupIds": [],
+                                  "clusterSecurityGroupId": "sg-0d4", "endpointPrivateAccess": True, "endpointPublicAccess": False,
+                                  "publicAccessCidrs": []}}
         raise NotImplementedError(f"no mock for provider call {args.token}")
 
     # helpers for assertions

@@ -45,6 +45,19 @@ class ApiCost(_Model):
     break_even_output_tokens_per_month: float | None = None
 
 
+class LLMScaling(_Model):
+    """The autoscaling target a generative endpoint tracks: concurrent requests per instance, by Little's law.
+
+    Deploy turns it into the platform's concurrency metric (SageMaker: SageMakerVariantConcurrentRequestsPerModelHighResolution;
+    Kubernetes: in-flight requests per pod from Triton's metrics). Optional: plans written before it load without it."""
+
+    metric: str = Field(default="concurrent-requests", description="What is tracked: requests in flight per instance.")
+    target_concurrency_per_instance: float = Field(gt=0, description="Concurrent requests per instance the target tracking holds.")
+    target_rps_per_instance: float = Field(gt=0, description="The request rate per instance the plan's target tracking uses (req/s).")
+    mean_e2e_s: float = Field(gt=0, description="Mean end-to-end request latency at that rate (s), from the perf model.")
+    derived_from: str = Field(description="How the target was derived (Little's law: concurrency = rate x mean latency).")
+
+
 class TokenEconomics(_Model):
     """What the plan costs per token, and what the APIs would charge for the same tokens."""
 
@@ -69,3 +82,5 @@ class TokenEconomics(_Model):
                                                                                       "self-hosted bill (at capacity and the simulated utilisation).")
     verdict: str = ""
     notes: list[str] = Field(default_factory=list)
+    scaling: LLMScaling | None = Field(default=None, description="The concurrency target per instance deploy scales on (Little's law).")
+

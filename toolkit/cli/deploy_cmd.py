@@ -62,11 +62,12 @@ def _refuse_packaged_infra(infra: str | None) -> None:
 @click.option("--stack", help="Pulumi stack name. With --emit it names the file (default: the plan's name); without, the stack to deploy.")
 @click.option("--preview", is_flag=True, help="With --stack: show what `pulumi up` would change, change nothing.")
 @click.option("--model", "model_path", type=click.Path(path_type=str), help="The package folder from `leanserve package`, or its model.tar.gz (default: model.tar.gz next to PLAN). Checked against the plan: the sha256, and the variant the package was built from. For Kubernetes it names the served model's sha256.")
-@click.option("--image", help="Container image. SageMaker default: the region's SageMaker Triton image. Kubernetes: required (the image built from the package's container context).")
+@click.option("--image", help="Container image. SageMaker default: the region's SageMaker Triton image (LLM plans: required, your ECR copy of the package's Triton vLLM image, pinned). Kubernetes: required (the image built from the package's container context).")
 @click.option("--triton-version", default=DEFAULT_TRITON_VERSION, show_default=True, help="SageMaker Triton image version when --image is not given.")
 @click.option("--triton-model", help="Triton model SageMaker serves (default: the only model, or the ensemble, in model.tar.gz).")
+@click.option("--cluster", help="Kubernetes LLM plans: the EKS cluster the GPU node group joins (default: the plan's name).")
 @click.option("--infra", "infra", type=click.Path(file_okay=False, path_type=str), help="Pulumi project folder for --stack (default: the infra/ shipped with leanserve; pass your own copy to keep stack files in your repository).")
-def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, model_path: str | None, image: str | None, triton_version: str, triton_model: str | None, infra: str | None) -> None:
+def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, model_path: str | None, image: str | None, triton_version: str, triton_model: str | None, cluster: str | None, infra: str | None) -> None:
     """Write the stack config for PLAN (--emit DIR), or run `pulumi preview`/`up` on it (--stack NAME).
 
     Before anything is written the deployment is checked: the model.tar.gz sha256 against the plan,
@@ -92,7 +93,8 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
         from toolkit.fileio import check_output
 
         check_output(emit_dir, "the stack file", folder=True)
-        result = emit_stack(plan, emit_dir, stack, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model)
+        result = emit_stack(plan, emit_dir, stack, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model,
+                            cluster=cluster)
         data = {
             "stack": result.config.stack,
             "path": str(result.path),
@@ -123,7 +125,8 @@ def apply(plan: str, emit_dir: str | None, stack: str | None, preview: bool, mod
     from toolkit.deploy.runner import deploy as run_deploy
 
     _refuse_packaged_infra(infra)
-    result = run_deploy(plan, stack, preview=preview, infra=infra, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model, on_output=_stream)
+    result = run_deploy(plan, stack, preview=preview, infra=infra, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model, cluster=cluster,
+                        on_output=_stream)
 
     def render_run() -> None:
         changes = ", ".join(f"{k} {v}" for k, v in result["changes"].items()) or "no changes"

@@ -123,3 +123,16 @@ def check_serverless(memory_mb: int, max_concurrency: int, where: str = "serverl
         raise DeployCheckError(f"{where}: memory {memory_mb} MB is not a serverless size; did you mean {close}?", hint=f"use one of {', '.join(map(str, SERVERLESS_MEMORY_MB))} MB")
     if not (1 <= max_concurrency <= 200):
         raise DeployCheckError(f"{where}: max concurrency {max_concurrency} is out of range (1 to 200)", hint="use 1 to 200")
+
+
+def check_variant_timeouts(variant: dict, where: str = "endpoint") -> None:
+    """A production variant's download / startup timeouts within botocore's min..max (its validator checks only the min)."""
+    members = service_model("sagemaker").shape_for("ProductionVariant").members
+    for key in ("ModelDataDownloadTimeoutInSeconds", "ContainerStartupHealthCheckTimeoutInSeconds"):
+        value = variant.get(key)
+        if value is None:
+            continue
+        lo, hi = members[key].metadata.get("min", 0), members[key].metadata.get("max", float("inf"))
+        if not lo <= value <= hi:
+            raise DeployCheckError(f"{where}: {key} {value} is outside SageMaker's {lo}..{hi} s",
+                                   hint="re-emit the stack file from plan.json (`leanserve deploy PLAN --emit DIR`)")

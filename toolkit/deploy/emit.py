@@ -25,9 +25,30 @@ ONNX_IN_PACKAGE = "model_repository/model/1/model.onnx"
 def _package_manifest(path: Path):
     """The manifest.json of the package ``path`` is (a package folder) or lies in (its model.tar.gz), if any."""
     from toolkit.package.check import locate
+    from toolkit.package.llm.manifest import is_llm_package
 
     folder = path if path.is_dir() else path.parent
-    return locate(folder)[2] if folder.is_dir() else None
+    if not folder.is_dir():
+        return None
+    if is_llm_package(folder) and (folder / "manifest.json").is_file():
+        from toolkit.package.llm.manifest import LLMManifest
+
+        return load_artifact(LLMManifest, folder / "manifest.json")
+    return locate(folder)[2]
+
+
+def _served_sha256(manifest) -> str | None:
+    """What names the served model in an image-only (Kubernetes) stack: the packaged ONNX file, or for an LLM package
+    the sha256 over every packaged file's sha256 (weights, engine arguments, config), which changes with any of them."""
+    import hashlib
+
+    onnx = manifest.files.get(ONNX_IN_PACKAGE)
+    if onnx is not None:
+        return onnx.sha256
+    if getattr(manifest, "engine", None) is None or not manifest.files:
+        return None
+    listing = "\n".join(f"{name} {entry.sha256}" for name, entry in sorted(manifest.files.items()))
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def emit_stack(
@@ -40,6 +61,7 @@ def emit_stack(
     triton_version: str = DEFAULT_VERSION,
     triton_model: str | None = None,
     model_sha256: str | None = None,
+    cluster: str | None = None,
 ) -> EmitResult:
     """Load plan.json, verify model.tar.gz, run the project's checks and write ``DIR/Pulumi.<stack>.yaml``.
 
@@ -56,8 +78,7 @@ def emit_stack(
             hint=f"package the chosen variant (leanserve package VARIANTS_DIR --variant {plan.chosen.variant} --target ...) and pass that",
         )
     if in_image and not model_sha256 and manifest is not None:
-        onnx = manifest.files.get(ONNX_IN_PACKAGE)  # the image serves this file: name it in the stack
-        model_sha256 = onnx.sha256 if onnx else None
+        model_sha256 = _served_sha256(manifest)  # the image serves these files: name them in the stack
     if model_sha256 and not plan.model_artifact_sha256 and in_image:
         # the model is served from the image: the caller names the packaged model's sha256
         plan = plan.model_copy(update={"model_artifact_sha256": model_sha256})
@@ -76,7 +97,8 @@ def emit_stack(
             )
         model = inspect_model_artifact(candidate, plan.model_artifact_sha256, triton_model)
         ref = relative_ref(model.path, out)
-    cfg, resolved, notes = build_stack_config(plan, stack, model=model, model_ref=ref, image=image, triton_version=triton_version, triton_model_name=triton_model)
+    cfg, resolved, notes = build_stack_config(plan, stack, model=model, model_ref=ref, image=image, triton_version=triton_version, triton_model_name=triton_model,
+                                           manifest=manifest, cluster=cluster)
     done = run_checks(cfg)
     if model is not None:
         done.insert(0, f"model.tar.gz sha256 {model.sha256[:12]}… matches the plan" if plan.model_artifact_sha256 else f"model.tar.gz sha256 {model.sha256[:12]}… recorded (the plan names none)")

@@ -187,6 +187,7 @@ def check_call(call: ApiCall) -> None:
                 checks.check_serverless(s.get("MemorySizeInMB", 0), s.get("MaxConcurrency", 0), where)
             else:
                 checks.check_instance_type(v.get("InstanceType"), where)
+                checks.check_variant_timeouts(v, where)
     elif call.operation == "RegisterScalableTarget":
         checks.check_capacity(p.get("MinCapacity", 0), p.get("MaxCapacity", 0), where)
     elif call.operation == "PutScalingPolicy":

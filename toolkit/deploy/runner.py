@@ -125,11 +125,13 @@ def deploy(
     image: str | None = None,
     triton_version: str = DEFAULT_VERSION,
     triton_model: str | None = None,
+    cluster: str | None = None,
     on_output: Output | None = None,
 ) -> dict[str, Any]:
     """Write ``infra/Pulumi.<stack>.yaml`` from the plan, then ``pulumi preview`` or ``pulumi up``."""
     work_dir = preflight(stack, infra)
-    emitted = emit_stack(plan_path, work_dir, stack, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model)
+    emitted = emit_stack(plan_path, work_dir, stack, model_path=model_path, image=image, triton_version=triton_version, triton_model=triton_model,
+                         cluster=cluster)
     s = select_stack(stack, work_dir)
     if preview:
         result = _run("preview", lambda: s.preview(on_output=on_output))

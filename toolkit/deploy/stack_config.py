@@ -86,6 +86,8 @@ class StackInputs:
     triton_version: str
     triton_model_name: str | None
     notes: list[str]
+    manifest: object | None = None  #: the package's manifest.json (an LLMManifest for LLM packages), when given
+    cluster: str | None = None  #: Kubernetes LLM plans: the EKS cluster the GPU node group joins
 
 
 def build_stack_config(
@@ -97,6 +99,8 @@ def build_stack_config(
     image: str | None = None,
     triton_version: str = DEFAULT_VERSION,
     triton_model_name: str | None = None,
+    manifest=None,
+    cluster: str | None = None,
 ) -> tuple[StackConfig, TritonImage | None, list[str]]:
     """The stack configuration for ``plan``'s chosen candidate, plus the image resolution and notes.
 
@@ -112,7 +116,8 @@ def build_stack_config(
     if not sha:
         raise InputError("plan.json does not name a model artifact (model_artifact_sha256 is empty)", hint="pass --model PATH to the model.tar.gz the plan was made for")
     common = dict(stack=stack, name=plan.name, platform=c.platform, variant=c.variant, spec_sha256=plan.spec_sha256, tags=dict(sorted(plan.tags.items())))
-    inp = StackInputs(plan, c, stack, common, sha, _autoscaling(c), image, model, model_ref, triton_version, triton_model_name, notes)
+    inp = StackInputs(plan, c, stack, common, sha, _autoscaling(c), image, model, model_ref, triton_version, triton_model_name, notes,
+                      manifest=manifest, cluster=cluster)
     cfg, resolved = platform_for(c.platform).stack_config(inp)
     buy = commitment_note(c)  # a Savings Plan is a purchase, not infrastructure: say what to buy, never buy it
     if buy:
@@ -160,7 +165,9 @@ def render(cfg: StackConfig) -> str:
     import yaml
 
     where = platform_for(cfg.platform).describe_stack(cfg)
-    header = HEADER.format(stack=cfg.stack, name=cfg.name, spec=cfg.spec_sha256[:12], variant=cfg.variant, where=where)
+    from toolkit.deploy.llm_stack import comments
+
+    header = HEADER.format(stack=cfg.stack, name=cfg.name, spec=cfg.spec_sha256[:12], variant=cfg.variant, where=where) + comments(cfg)
     body = yaml.dump({"config": cfg.pulumi_config()}, Dumper=_stack_dumper(), sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=1000)
     return header + body

@@ -25,7 +25,8 @@ NAMESPACE = "leanserve"
 VARIANT_NAME = "AllTraffic"
 HINT = "write the stack file with `leanserve deploy PLAN --emit DIR` (see docs/deploy.md)"
 KARPENTER_CAPACITY_LABEL = "karpenter.sh/capacity-type"  # the well-known label Karpenter puts on its nodes (values spot, on-demand)
-SPOT_TAINT = "leanserve/spot"  # NoSchedule taint on the spot NodePool's nodes: only the burst pods tolerate it
+SPOT_TAINT = "leanserve/spot"
+GPU_TAINT_KEY = "nvidia.com/gpu"  # GPU node groups are tainted nvidia.com/gpu=true:NoSchedule; GPU pods tolerate it  # NoSchedule taint on the spot NodePool's nodes: only the burst pods tolerate it
 
 
 class StackConfigError(InputError):
@@ -53,6 +54,9 @@ class EndpointCfg(_Cfg):
     instance_type: str | None = None
     initial_instance_count: int | None = None
     serverless: ServerlessCfg | None = None
+    # LLM endpoints: sized from the weights' bytes (toolkit/deploy/llm_stack.py states the formula); SageMaker allows 60..3600 s
+    model_data_download_timeout_s: int | None = Field(default=None, ge=60, le=3600)
+    container_startup_health_check_timeout_s: int | None = Field(default=None, ge=60, le=3600)
 
 
 class ScheduledCfg(_Cfg):
@@ -121,6 +125,48 @@ class SpotCfg(_Cfg):
         return self
 
 
+class GpuNodeGroupCfg(_Cfg):
+    """An EKS managed node group of GPU nodes for the pods (LLM plans): GPU AMI, tainted so only GPU pods land there.
+
+    The cluster is the user's (``cluster_name``); its subnets are read from it; the node role is created with AWS's
+    managed worker-node policies."""
+
+    cluster_name: str
+    instance_type: str
+    ami_type: Literal["AL2023_x86_64_NVIDIA", "AL2_x86_64_GPU", "BOTTLEROCKET_x86_64_NVIDIA"] = "AL2023_x86_64_NVIDIA"
+    min_size: int = Field(ge=0)
+    desired_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    disk_size_gib: int = Field(default=200, ge=20)
+    taint_key: str = GPU_TAINT_KEY
+    taint_value: str = "true"
+    taint_effect: Literal["NO_SCHEDULE"] = "NO_SCHEDULE"
+
+    @model_validator(mode="after")
+    def _sizes(self) -> GpuNodeGroupCfg:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(f"node group sizes must be min {self.min_size} <= desired {self.desired_size} <= max {self.max_size}")
+        return self
+
+
+class LLMCfg(_Cfg):
+    """How a generative model is served and scaled (LLM plans): written into the stack so a reviewer sees every choice."""
+
+    server: Literal["triton-vllm"] = "triton-vllm"
+    image_source: str = Field(description="Where the image comes from (and the pinned base it is built on).")
+    base_image: str
+    weights_bytes: int = Field(ge=0, description="Bytes the instance downloads and loads (the larger of model.tar.gz and the estimate).")
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    accelerators_per_instance: int = Field(ge=0)
+    target_concurrency_per_instance: float = Field(gt=0)
+    scaling_metric: str = Field(description="What the autoscaler reads (a CloudWatch predefined metric, or a PromQL query).")
+    scaling_derived_from: str
+    timeouts_formula: str | None = None
+    startup_timeout_s: int = Field(default=600, ge=60, description="How long the server may take to become ready.")
+    prometheus_url: str | None = Field(default=None, description="Kubernetes: the Prometheus that KEDA queries for Triton's metrics.")
+    alarm_basis: str = ""
+
+
 class KubernetesCfg(_Cfg):
     namespace: str
     node_instance_type: str
@@ -128,8 +174,9 @@ class KubernetesCfg(_Cfg):
     cpu: str
     memory: str
     replicas: int
-    hpa_metric: Literal["cpu", "queue-time", "requests"] | None = None
+    hpa_metric: Literal["cpu", "queue-time", "requests", "concurrency"] | None = None  # concurrency: a KEDA ScaledObject (LLMs)
     spot: SpotCfg | None = None
+    gpu_node_group: GpuNodeGroupCfg | None = None
 
 
 class StackSettings(_Cfg):
@@ -147,6 +194,7 @@ class StackSettings(_Cfg):
     alarms: AlarmsCfg | None = None
     deployment: DeploymentCfg | None = None
     kubernetes: KubernetesCfg | None = None
+    llm: LLMCfg | None = None
     tags: dict[str, str] = {}
 
     def missing_sections(self) -> list[str]:
@@ -164,7 +212,8 @@ class StackConfig(StackSettings):
         """``{"aws:region": ..., "leanserve:<key>": ...}`` in the stack file's order."""
         data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"stack", "region"})
         out: dict[str, object] = {}
-        if self.region and platform_for(self.platform).sets_aws_region:
+        node_group = self.kubernetes is not None and self.kubernetes.gpu_node_group is not None  # an AWS resource on Kubernetes
+        if self.region and (platform_for(self.platform).sets_aws_region or node_group):
             out["aws:region"] = self.region
         out.update({f"{NAMESPACE}:{key}": value for key, value in data.items()})
         return out

@@ -221,6 +221,10 @@ def finish(llm: LLMPlanning, plan, cset, index, mf: float, catalog) -> None:
                           "batch or cached-input discounts; the API's latency is not checked against the SLA.")],
     )
     econ.verdict = verdict(econ, mean_rps)
+    if g is not None:
+        from toolkit.planner.llm_scaling import concurrency_target
+
+        econ.scaling = concurrency_target(g, chosen, ctx)  # what deploy scales on: concurrent requests per instance
     plan.tokens = econ
     plan.estimates = list(plan.estimates) + estimate_lines(plan, cset, ctx, catalog, is_architecture_only)
     plan.assumptions = list(plan.assumptions) + assumption_lines(ctx, llm.family.for_spec(llm.loaded.spec)) + (

@@ -21,7 +21,7 @@ class Kubernetes(Platform):
     stack_sections = ("kubernetes",)
     sets_aws_region = False
     model_in_image = True
-    scaling_metrics = ("cpu", "queue-time", "requests", "SageMakerVariantInvocationsPerInstance")  # the last maps to requests
+    scaling_metrics = ("cpu", "queue-time", "requests", "concurrency", "SageMakerVariantInvocationsPerInstance")  # the last maps to requests
 
     def instance_price(self, catalog, instance_type: str, region: str, spot: bool = False):
         return catalog.ec2_price(instance_type, region, spot=spot)
@@ -99,7 +99,9 @@ class Kubernetes(Platform):
             kubernetes=KubernetesCfg(namespace=inp.plan.name, node_instance_type=size.node_instance_type, gpus=size.gpus, cpu=size.cpu,
                                      memory=size.memory, replicas=max(1, replicas), hpa_metric=hpa, spot=spot),
         )
-        return cfg, None
+        from toolkit.deploy.llm_stack import is_llm_plan, kubernetes_llm
+
+        return (kubernetes_llm(cfg, inp, inp.cluster) if is_llm_plan(inp.plan) else cfg), None  # LLMs: GPU node group, KEDA
 
     def describe_stack(self, cfg) -> str:
         k = cfg.kubernetes

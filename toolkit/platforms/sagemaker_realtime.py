@@ -58,7 +58,10 @@ class SageMakerRealtime(Platform):
         a = inp.autoscaling
         count = a.min_capacity if a else inp.plan.sla.min_instances
         endpoint = EndpointCfg(instance_type=inp.candidate.instance_type, initial_instance_count=max(1, count))
-        return sagemaker_stack(inp, endpoint, DeploymentCfg(traffic_routing="CANARY", canary_percent=10), a)
+        cfg, resolved = sagemaker_stack(inp, endpoint, DeploymentCfg(traffic_routing="CANARY", canary_percent=10), a)
+        from toolkit.deploy.llm_stack import is_llm_plan, sagemaker_llm
+
+        return (sagemaker_llm(cfg, inp), resolved if inp.image is None else None) if is_llm_plan(inp.plan) else (cfg, resolved)
 
     def check_stack(self, cfg, where: str) -> list[str]:
         from toolkit.deploy import checks
