@@ -8,7 +8,8 @@ from types import SimpleNamespace as NS
 import pytest
 
 from toolkit.errors import InputError
-from toolkit.planner.tokens import api_costs, break_even, token_costs, verdict
+from toolkit.planner.token_curve import Curve, curve_from_costs
+from toolkit.planner.tokens import api_costs, token_costs, verdict
 from toolkit.pricing.api_prices import api_prices, comparable, model_class
 
 
@@ -44,10 +45,16 @@ def test_token_costs_per_million_per_request_and_gpu_hours(catalog):
     assert c.usd_per_request == pytest.approx(0.0005) and c.instance_hours == 720 and c.gpu_hours == 4 * 720
 
 
-def test_break_even_against_an_api():
-    # floor $500 a month; $300 more at today's traffic; an API charging $1,000 for today's tokens
-    assert break_even(500, 300, 1000) == pytest.approx(500 / 700)
-    assert break_even(500, 300, 250) is None, "an API whose marginal price is below the GPU's is cheaper at any traffic"
+def test_break_even_against_an_api_on_the_cost_curve():
+    # one $500 instance a month at the floor; the spec's traffic keeps 1.6 instances billed on average: $800 a month
+    items = [NS(component="instances", cost_usd=800.0)]
+    c = curve_from_costs(items, monthly=800.0, billed_instance_hours=1.6 * 720, floor=1)
+    assert c.cost(1.0) == pytest.approx(800.0) and c.cost(0.0) == pytest.approx(500.0), "the curve passes through the simulated month"
+    # an API charging $1,000 for today's tokens: cheaper below $500 / $1,000 per unit of traffic, on the floor
+    assert c.break_even(1000.0) == pytest.approx(0.5)
+    # an API charging $700 a month: pays above the floor's kink (0.625); there the fleet costs $800 per unit
+    assert c.break_even(700.0) is None, "an API whose price per token is below the fleet's is cheaper at any traffic"
+    assert c.break_even(900.0) == pytest.approx(500.0 / 900.0)
 
 
 def _rows():
@@ -57,7 +64,7 @@ def _rows():
 def test_the_verdict_says_plainly_when_an_api_is_cheaper():
     from toolkit.artifacts.plan_tokens import TokenEconomics
 
-    apis = sorted(api_costs(_rows(), 5e9, 2.5e9, 2000.0, 700.0, 1300.0, 10.0), key=lambda a: a.monthly_usd)
+    apis = sorted(api_costs(_rows(), 5e9, 2.5e9, 2000.0, curve_from_costs([NS(component='instances', cost_usd=2000.0)], 2000.0, 2.0 * 720, 1), 10.0), key=lambda a: a.monthly_usd)
     econ = TokenEconomics(model="llama-3.1-8b", parameters=8e9, architecture_only=True, mean_prompt_tokens=512, mean_output_tokens=256,
                           requests_per_month=1e7, prompt_tokens_per_month=5e9, output_tokens_per_month=2.5e9, total_tokens_per_month=7.5e9,
                           plan=token_costs("plan", _cand(2000.0), 1e7, 5e9, 2.5e9, NS(instance=lambda n: NS(accelerator_count=1))),
@@ -70,7 +77,7 @@ def test_the_verdict_says_plainly_when_an_api_is_cheaper():
 
 
 def test_without_a_feasible_plan_the_comparison_has_no_winner():
-    apis = api_costs(_rows(), 5e9, 2.5e9, None, None, None, 10.0)
+    apis = api_costs(_rows(), 5e9, 2.5e9, None, None, 10.0)
     assert all(a.vs_plan_usd is None and a.cheaper_than_plan is None and a.break_even_rps is None for a in apis)
 
 

@@ -128,6 +128,24 @@ def test_a_flat_fleet_with_no_saving_opens_cleanly_without_a_chart_of_a_line(tmp
     assert probe["scroll_width"] <= 1280
 
 
+def test_the_llm_and_purchase_reports_open_cleanly_in_chromium(llm_plans, purchase_plans, tmp_path):
+    """Issues 17 and 19: the token section with its chart (three images) and "How to buy it", in a real browser."""
+    from tests.conftest import run_cli
+
+    for name, plan, images in (("llm", llm_plans["all"], 3), ("purchase", purchase_plans["spot"], 2)):
+        out = tmp_path / name
+        result = run_cli("report", plan, "--format", "html", "--out", out)
+        assert result.exit_code == 0, result.output
+        html = (out / "report.html").read_text(encoding="utf-8")
+        assert ("<h2>Cost per token</h2>" in html) == (name == "llm") and "<h2>How to buy it</h2>" in html
+        probe, shot, _ = open_in_chromium(html, out)
+        assert probe["errors"] == [] and probe["fetched"] == [], probe
+        assert len(probe["images"]) == images
+        for img in probe["images"]:
+            assert img["complete"] and img["width"] > 300 and img["height"] > 100, img
+        assert probe["scroll_width"] <= 1280  # the wide token and API tables still fit the window
+
+
 def test_the_report_is_self_contained(report_html):
     html, _ = report_html
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", html)  # no external src/href at all

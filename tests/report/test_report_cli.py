@@ -42,7 +42,7 @@ def test_markdown_has_every_section_the_issue_asks_for(plan_path):
     rep = make_report(plan_path)
 
     md = render(rep, "md")
-    for heading in ["## Configuration", "## Cost by component", "## Cost by resource", "## Line items", "## ML Savings Plan",
+    for heading in ["## Configuration", "## Cost by component", "## Cost by resource", "## Line items", "## How to buy it",
                     "## Instances and cost over the traffic pattern", "## Plan vs baselines", "## Where the numbers come from",
                     "## Assumptions", "## Prices", "## Cost-allocation tags"]:
         assert heading in md

@@ -29,7 +29,7 @@ def test_csv_has_the_finance_columns_and_one_row_per_resource_component(plan_pat
     text = (plan_path.parent / "report.csv").read_text()
     header = text.splitlines()[0].split(",")
     assert header == ["period", "period_start", "period_end", "service", "region", "resource", "component", "usage_quantity",
-                      "usage_unit", "unit_price", "cost", "currency", "pricing_model", "price_sku", "price_as_of",
+                      "usage_unit", "unit_price", "cost", "currency", "pricing_model", "charge_type", "price_sku", "price_as_of",
                       "price_age_days", "warning", "plan", "tag:team", "tag:cost-center", "tag:project"]
     rows = csv_rows(text)
     assert [(r["resource"], r["component"]) for r in rows] == [

@@ -57,6 +57,18 @@ def report() -> None:
     component (service, usage, unit price, cost, currency, one tag:<key> column per
     cost-allocation tag); its costs sum to the monthly total to the cent. The HTML is one
     self-contained, printable file.
+
+    "How to buy it": the recommended Savings Plans commitment ($/hour, term, payment option),
+    the month on demand vs committed vs with spot, the saving, the break-even utilisation and
+    the commitment if traffic is 30% and 60% lower; with no rate in the price catalog it says
+    so and keeps on demand. The CSV carries the commitment as AWS bills it (upfront amortised,
+    one row a month), so all its rows sum to the month bought as recommended.
+
+    Generative (LLM) plans add "Cost per token": cost per 1M output and total tokens, GPU-hours,
+    instance-hours by hour of day, the plan against static peak on the default GPU and each API
+    in the price table, the break-even traffic, and a chart of monthly cost against tokens a
+    day (in the HTML and as report-tokens.png); report-tokens.csv holds those figures.
+    `report diff` also shows token-cost and commitment changes.
     """
 
 
@@ -91,14 +103,20 @@ def build(plan: str, formats: str, out_dir: str | None) -> None:
         "monthly_cost_usd": rep.monthly_cost_usd,
         "cost_per_million_requests_usd": rep.cost_per_million_requests_usd,
         "savings_vs_static_peak_usd": static.savings_usd if static else None,
+        "bought_monthly_cost_usd": rep.purchase.bought_monthly_cost_usd if rep.purchase else rep.monthly_cost_usd,
+        "cost_per_million_output_tokens_usd": rep.tokens.rows[0].per_million_output_usd if rep.tokens else None,
         "files": {f: str(p) for f, p in paths.items()},
         "warnings": rep.warnings,
     }
 
     def render() -> None:
         line = f"{rep.plan_name}: {fmt_usd(rep.monthly_cost_cents)} a month on demand, {fmt_per_million(rep.cost_per_million_requests_usd)} per 1M requests"
+        if rep.tokens is not None:
+            line += f", {fmt_usd(rep.tokens.rows[0].per_million_output_cents)} per 1M output tokens"
         if static is not None:
             line += f", {fmt_usd(static.savings_cents or 0)} a month less than static peak"
+        if rep.purchase is not None and rep.purchase.bought_monthly_cost_cents != rep.monthly_cost_cents:
+            line += f"; {fmt_usd(rep.purchase.bought_monthly_cost_cents)} with the recommended Savings Plans commitment"
         click.echo(line)
         for p in paths.values():
             click.echo(f"  wrote {Path(p)}")
@@ -130,7 +148,9 @@ def diff(old_plan: str, new_plan: str, fmt: str, fail_above: float | None, out: 
     """Show the monthly cost change from OLD_PLAN to NEW_PLAN, by resource.
 
     Prints a Markdown pull-request comment (or JSON): the total before and after, the change by
-    resource and component, and what changed in the configuration. Diffing a plan with itself
+    resource and component, and what changed in the configuration (for LLM plans, the cost per
+    1M output and total tokens and the GPU-hours; the recommended Savings Plans commitment and
+    spot use when they differ). Diffing a plan with itself
     reports no change. With --fail-above, exits 4 when the increase is larger than the limit.
 
     \b

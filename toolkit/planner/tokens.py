@@ -4,16 +4,9 @@ Tokens a month = requests a month x the mean prompt (output) length of the traff
 
 The API comparison prices the same tokens through every current row of the API table
 (:mod:`toolkit.pricing.api_prices`) of the model's size class, and finds the break-even traffic against
-each, from a two-part model of the self-hosted bill at traffic scaled by ``s``:
-
-    self(s) = F + s x M        F: the availability floor (min instances of the chosen type all month)
-                               M: the month's cost above the floor, at least what the traffic needs at
-                                  capacity and the simulated utilisation (instance-hour price / rate)
-    api(s)  = s x A            A: the API's bill for the spec's tokens
-
-so self-hosting is cheaper above ``s* = F / (A - M)`` (never when ``A <= M``: the API's marginal price is
-below the GPU's). ``s*`` is reported as a mean request rate. It is linear in traffic above the floor, an
-approximation of the simulated fleet; the plan's own cost at the spec's traffic is the simulated one.
+each on the self-hosted cost curve of :mod:`toolkit.planner.token_curve` (the fleet above its availability
+floor follows demand at the plan's simulated utilisation; at the spec's traffic the curve is the simulated
+month, and the report's chart draws the same curve). The break-even is reported as a mean request rate.
 """
 
 from __future__ import annotations
@@ -22,7 +15,6 @@ from toolkit.artifacts.plan_tokens import ApiCost, TokenCosts, TokenEconomics
 from toolkit.planner import costs as C
 
 MONTH_HOURS = C.MONTH_MINUTES / 60.0
-REFERENCE_UTILISATION = 0.7  #: used for the marginal cost when the simulation reports no utilisation
 
 
 def _accelerators(catalog, instance_type: str | None) -> float:
@@ -52,28 +44,22 @@ def token_costs(label: str, cand, requests: float, prompt_tokens: float, output_
     )
 
 
-def floor_and_marginal(group, option, min_instances: int, utilisation: float | None, requests: float, monthly: float) -> tuple[float, float]:
-    """(F, M) of the module docstring for the chosen group and priced option, USD a month."""
-    floor = option.price.monthly(min_instances * MONTH_HOURS)
-    util = min(1.0, max(0.3, utilisation or REFERENCE_UTILISATION))
-    per_request = option.price.unit_usd_per_instance_hour / (group.cap * 3600.0 * util) if group.cap > 0 else 0.0
-    return floor, max(monthly - floor, requests * per_request)
+def cost_curve(chosen, min_instances: int):
+    """The chosen candidate's month as a function of traffic scale (1 = the spec's traffic)."""
+    from toolkit.planner.token_curve import curve_from_costs
+
+    sim = chosen.simulation
+    hours = float(sim.billed_instance_hours or sim.mean_instances * MONTH_HOURS)
+    floor = chosen.autoscaling.min_capacity if chosen.autoscaling else min_instances
+    return curve_from_costs(chosen.cost_items, chosen.monthly_cost_usd, hours, floor)
 
 
-def break_even(floor: float, marginal: float, api_monthly: float) -> float | None:
-    """Traffic scale ``s*`` above which self-hosting is cheaper than the API (None: never)."""
-    if api_monthly <= marginal:
-        return None
-    return floor / (api_monthly - marginal)
-
-
-def api_costs(rows, prompt_month: float, output_month: float, plan_monthly: float | None, floor: float | None, marginal: float | None,
-              mean_rps: float) -> list[ApiCost]:
+def api_costs(rows, prompt_month: float, output_month: float, plan_monthly: float | None, curve, mean_rps: float) -> list[ApiCost]:
     """Every API row's bill for the spec's tokens, against the plan's (None: nothing met the SLA) and its break-even."""
     out = []
     for r in rows:
         a = r.monthly_usd(prompt_month, output_month)
-        s = break_even(floor, marginal, a) if floor is not None and marginal is not None else None
+        s = curve.break_even(a) if curve is not None else None
         out.append(ApiCost(
             provider=r.provider, model=r.model, model_class=r.model_class, input_usd_per_mtok=r.input_usd_per_mtok,
             output_usd_per_mtok=r.output_usd_per_mtok, effective_from=r.effective_from, sources=r.sources, confidence=r.confidence,

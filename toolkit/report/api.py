@@ -68,7 +68,9 @@ def render(report: CostReport, fmt: str) -> str:
 
 def write_reports(plan_path: str | Path, *, formats: list[str] | str = FORMATS, out_dir: str | Path | None = None,
                   today: date | None = None) -> tuple[CostReport, dict[str, Path]]:
-    """Write ``report.<fmt>`` files into ``out_dir`` (default: the folder of the plan file, or ``plan_path`` itself when it is a folder).
+    """Write ``report.<fmt>`` files into ``out_dir`` (default: the folder of the plan file, or ``plan_path`` itself when it is a folder),
+    and for generative plans ``report-tokens.csv`` with csv (the token view in long form; key ``tokens_csv``) and
+    ``report-tokens.png`` with md or html (the cost-against-traffic chart; key ``png``).
 
     Every format is rendered in memory first; only then is each file written atomically, so a
     failure (bad plan, missing matplotlib) leaves no report file half-written or out of step.
@@ -80,7 +82,26 @@ def write_reports(plan_path: str | Path, *, formats: list[str] | str = FORMATS, 
     folder = Path(out_dir) if out_dir is not None else plan if plan.is_dir() else plan.parent
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--out {folder} is a file, not a folder", hint="give a folder for the report files")
-    return report, {f: atomic_write_text(folder / FILE_NAMES[f], texts[f]) for f in fmts}
+    png = None
+    if report.tokens is not None and ("md" in fmts or "html" in fmts):  # the token chart, which report.md links
+        from toolkit.report.token_chart import PNG_NAME, token_cost_png
+
+        png = token_cost_png(report)
+    tokens_csv = None
+    if report.tokens is not None and "csv" in fmts:
+        from toolkit.report.csv_format import render_tokens_csv
+
+        tokens_csv = render_tokens_csv(report)
+    paths = {f: atomic_write_text(folder / FILE_NAMES[f], texts[f]) for f in fmts}
+    if tokens_csv is not None:
+        from toolkit.report.csv_format import TOKENS_FILE
+
+        paths["tokens_csv"] = atomic_write_text(folder / TOKENS_FILE, tokens_csv)
+    if png is not None:
+        from toolkit.fileio import atomic_write_bytes
+
+        paths["png"] = atomic_write_bytes(folder / PNG_NAME, png)
+    return report, paths
 
 
 def diff_plans(old_path: str | Path, new_path: str | Path, *, fail_above_usd: float | None = None, today: date | None = None) -> PlanDiff:

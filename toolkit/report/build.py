@@ -31,7 +31,9 @@ from toolkit.report.money import (
     usd6,
 )
 from toolkit.report.prices import all_prices, others_note, price_tables, stale_warning
+from toolkit.report.buying import purchase_view
 from toolkit.report.savings_plan import savings_plan_view
+from toolkit.report.tokens import token_view
 from toolkit.report.words import saving_note, scaling_in_words, trigger_in_words
 
 MONTH_DAYS = 30
@@ -62,6 +64,7 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
     ends = chosen.cost_band_ends()
     prov = chosen.capacity_provenance
     configuration = describe_candidate(chosen)
+    hourly = _hourly(chosen)
     report = CostReport(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         plan_name=plan.name,
@@ -82,11 +85,13 @@ def build_report(plan: PlanFile, *, source: str = "plan.json", today: date | Non
         lines=lines,
         by_resource=_shares(lines, total_cents, lambda l: l.resource),
         by_component=_shares(lines, total_cents, lambda l: l.component),
-        hourly=_hourly(chosen),
+        hourly=hourly,
         baselines=_baselines(plan, chosen, total_micros),
         sla=plan.sla,
         traffic=plan.traffic,
         savings_plan=savings_plan_view(chosen, lines, all_prices(plan), total_cents),
+        purchase=purchase_view(chosen, total_micros, today, limit),
+        tokens=token_view(plan, chosen, lines, total_micros, hourly.hour_of_day_instances),
         prices=prices,
         other_prices=other_prices,
         stale_after_days=limit,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from toolkit.report.markdown import md_table
 from toolkit.report.model import CostReport
-from toolkit.report.money import fmt_pct, fmt_usd, micros_to_usd, to_cents, to_micros
+from toolkit.report.money import fmt_pct, fmt_rate, fmt_usd, micros_to_usd, to_cents, to_micros
 
 MARKER = "<!-- leanserve-cost-diff -->"  # lets a CI bot find and update its previous comment
 
@@ -34,6 +34,17 @@ class Side(_Data):
     cost_per_million_requests_usd: float
     violation_minutes: float
     configuration: dict[str, str]
+    bought_monthly_cost_cents: int | None = Field(default=None, description="The month bought as the plan recommends (with its "
+                                                                            "Savings Plans commitment); None without a purchase section.")
+    bought_monthly_cost_usd: float | None = None
+    commitment: str | None = Field(default=None, description="The recommended commitment in words; None when on demand is kept.")
+    spot: str | None = None
+    per_million_output_tokens_cents: int | None = Field(default=None, description="Generative plans only, as are the token fields below.")
+    per_million_output_tokens_usd: float | None = None
+    per_million_total_tokens_cents: int | None = None
+    per_million_total_tokens_usd: float | None = None
+    gpu_hours: float | None = None
+    token_configuration: str | None = None
 
 
 class Delta(_Data):
@@ -111,10 +122,37 @@ class PlanDiff(_Data):
 
 
 def _side(file: str, r: CostReport) -> Side:
-    return Side(file=file, name=r.plan_name, created_at=r.plan_created_at, monthly_cost_cents=r.monthly_cost_cents,
+    side = Side(file=file, name=r.plan_name, created_at=r.plan_created_at, monthly_cost_cents=r.monthly_cost_cents,
                 monthly_cost_usd=r.monthly_cost_usd, cost_per_million_requests_cents=r.cost_per_million_requests_cents,
                 cost_per_million_requests_usd=r.cost_per_million_requests_usd, violation_minutes=r.baselines[0].violation_minutes or 0.0,
                 configuration=r.configuration)
+    p = r.purchase
+    if p is not None and p.available:
+        k = p.commitment
+        side.bought_monthly_cost_cents, side.bought_monthly_cost_usd = p.bought_monthly_cost_cents, p.bought_monthly_cost_usd
+        side.commitment = f"{fmt_rate(k.usd_per_hour)}/hour, {k.term} {k.payment} {k.plan}" if k else "none (on demand)"
+        side.spot = (f"{p.spot.spot_instance_hours:,.0f} node-hours above a floor of {p.spot.floor_instances}" if p.spot else "none")
+    t = r.tokens
+    if t is not None:
+        plan = t.rows[0]
+        side.per_million_output_tokens_cents, side.per_million_output_tokens_usd = plan.per_million_output_cents, plan.per_million_output_usd
+        side.per_million_total_tokens_cents, side.per_million_total_tokens_usd = plan.per_million_total_cents, plan.per_million_total_usd
+        side.gpu_hours, side.token_configuration = plan.gpu_hours, plan.configuration
+    return side
+
+
+def _purchase_changes(o: Side, n: Side) -> list[Change]:
+    """How the capacity is bought, where it differs (token costs have their own table in the comment)."""
+    out = []
+    committed = any(s.bought_monthly_cost_cents not in (None, s.monthly_cost_cents) for s in (o, n))
+    if committed and o.bought_monthly_cost_cents != n.bought_monthly_cost_cents:
+        cents = lambda v: "—" if v is None else fmt_usd(v)
+        out.append(Change(setting="Monthly cost with the recommended commitment", old=cents(o.bought_monthly_cost_cents),
+                          new=cents(n.bought_monthly_cost_cents)))
+    for label, a, b in (("Savings Plans commitment", o.commitment, n.commitment), ("Spot", o.spot, n.spot)):
+        if a != b:
+            out.append(Change(setting=label, old=a or "—", new=b or "—"))
+    return out
 
 
 def _deltas(old: CostReport, new: CostReport, key) -> list[Delta]:
@@ -143,6 +181,8 @@ def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: s
     if vo != vn:
         changes.append(Change(setting="SLA-violation minutes/month (est.)", old=f"{vo:g}", new=f"{vn:g}"))
     warnings = []
+    old_side, new_side = _side(old_file, old), _side(new_file, new)
+    changes += _purchase_changes(old_side, new_side)
     for label, file, r in (("old", old_file, old), ("new", new_file, new)):
         stale = [p for p in r.prices if p.stale]
         if stale:
@@ -151,7 +191,7 @@ def diff_reports(old: CostReport, new: CostReport, *, old_file: str, new_file: s
     if old.plan_name != new.plan_name:
         warnings.append(f"The plans are for different deployments: '{old.plan_name}' and '{new.plan_name}'.")
     result = PlanDiff(
-        old=_side(old_file, old), new=_side(new_file, new),
+        old=old_side, new=new_side,
         by_resource=_deltas(old, new, lambda l: (l.resource,)),
         by_component=_deltas(old, new, lambda l: (l.resource, l.component)),
         changes=changes, warnings=warnings,
@@ -186,6 +226,18 @@ def render_diff_markdown(d: PlanDiff) -> str:
                 for r in d.by_component if r.delta_cents]
         out += ["<details><summary>By resource and component</summary>", ""]
         out += md_table(["Resource", "Component", "Before", "After", "Change"], comp, "llrrr") + ["", "</details>", ""]
+    o, n = d.old, d.new
+    if o.per_million_output_tokens_cents is not None or n.per_million_output_tokens_cents is not None:
+        cents = lambda v: "—" if v is None else fmt_usd(v)
+        delta = lambda a, b: "—" if a is None or b is None else fmt_usd(b - a, sign=True)
+        hours = "—" if o.gpu_hours is None or n.gpu_hours is None else f"{n.gpu_hours - o.gpu_hours:+,.1f}"
+        rows = [["Cost per 1M output tokens", cents(o.per_million_output_tokens_cents), cents(n.per_million_output_tokens_cents),
+                 delta(o.per_million_output_tokens_cents, n.per_million_output_tokens_cents)],
+                ["Cost per 1M total tokens", cents(o.per_million_total_tokens_cents), cents(n.per_million_total_tokens_cents),
+                 delta(o.per_million_total_tokens_cents, n.per_million_total_tokens_cents)],
+                ["GPU-hours a month", "—" if o.gpu_hours is None else f"{o.gpu_hours:,.1f}", "—" if n.gpu_hours is None else f"{n.gpu_hours:,.1f}", hours],
+                ["Configuration", o.token_configuration or "—", n.token_configuration or "—", "" if o.token_configuration == n.token_configuration else "changed"]]
+        out += ["**Token costs**", ""] + md_table(["", "Before", "After", "Change"], rows, "lrrr") + [""]
     if d.changes:
         out += ["**What changed**", ""] + md_table(["Setting", "Before", "After"], [[c.setting, c.old, c.new] for c in d.changes]) + [""]
     out += [f"<sub>Before: `{d.old.file}` (planned {d.old.created_at}) · After: `{d.new.file}` (planned {d.new.created_at}) · "

@@ -130,8 +130,13 @@ def _kpis(r: CostReport) -> str:
         main = f'<div class="note">30 days from {_e(r.period_start)}</div>'
     cards = [("main", "Monthly cost · on demand", fmt_usd(r.monthly_cost_cents), main)]
     req = r.traffic.requests_per_month
-    cards.append(("", "Cost per 1M requests", fmt_usd(r.cost_per_million_requests_cents),
-                  _e(f"{req / 1e6:,.1f}M requests a month" if req is not None else "estimated")))
+    if r.tokens is not None:  # a generative plan: finance compares per token
+        plan = r.tokens.rows[0]
+        cards.append(("", "Cost per 1M output tokens", fmt_usd(plan.per_million_output_cents),
+                      _e(f"{fmt_usd(plan.per_million_total_cents)} per 1M total tokens; {fmt_usd(r.cost_per_million_requests_cents)} per 1M requests")))
+    else:
+        cards.append(("", "Cost per 1M requests", fmt_usd(r.cost_per_million_requests_cents),
+                      _e(f"{req / 1e6:,.1f}M requests a month" if req is not None else "estimated")))
     static = next((b for b in r.baselines if b.key == "static_peak" and b.available), None)
     if static is None:
         cards.append(("", "Saving vs static peak", "n/a", _e("no static-peak baseline in the plan")))
@@ -189,6 +194,11 @@ def render_html(r: CostReport) -> str:
     parts.append(_lead(r))
     parts.append(_kpis(r))
 
+    if r.tokens is not None:
+        from toolkit.report.token_chart import token_cost_chart
+        from toolkit.report.tokens_format import tokens_html
+
+        parts.append(tokens_html(r, _e, _table, _img, token_cost_chart(r)))
     parts.append("<section><h2>Configuration</h2><dl class=\"config\">"
                  + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in r.configuration.items()) + "</dl></section>")
 
@@ -202,11 +212,9 @@ def render_html(r: CostReport) -> str:
                  + _table(["Service", "Resource", "Component", "Usage", "Unit price", "Cost"], rows, {3, 4, 5}, [""] * (len(rows) - 1) + ["total"])
                  + "</section>")
 
-    sp = r.savings_plan
-    sp_html = f"<p>{_e(sp.note)}</p>"
-    if sp.available and sp.monthly_cost_cents is not None:
-        sp_html += f"<p>Monthly cost at Savings Plan rates: <strong>{_e(fmt_usd(sp.monthly_cost_cents))}</strong> (saves {_e(fmt_usd(sp.savings_cents or 0))}).</p>"
-    parts.append(f"<section><h2>ML Savings Plan</h2>{sp_html}</section>")
+    from toolkit.report.buying_format import purchase_html
+
+    parts.append(purchase_html(r, _e, _table))
 
     h = r.hourly
     parts.append("<section><h2>Instances and cost over the traffic pattern</h2>")

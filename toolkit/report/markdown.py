@@ -95,7 +95,11 @@ def price_table(prices: list[PriceRow], limit: int) -> list[str]:
     )
 
 
-def render_markdown(r: CostReport) -> str:
+def render_markdown(r: CostReport, png_name: str | None = "report-tokens.png") -> str:
+    """The report; ``png_name`` is the token chart's file next to report.md (generative plans), None to leave it out."""
+    from toolkit.report.buying_format import purchase_markdown
+    from toolkit.report.tokens_format import tokens_markdown
+
     out: list[str] = [f"# Cost report: {r.plan_name}", ""]
     for w in r.warnings:
         out += [f"> **⚠ Warning:** {w}", ">"]
@@ -109,6 +113,7 @@ def render_markdown(r: CostReport) -> str:
         "",
     ]
 
+    out += tokens_markdown(r, md_table, png_name)
     out += ["## Configuration", ""] + md_table(["Setting", "Value"], [[k, v] for k, v in r.configuration.items()]) + [""]
 
     out += ["## Cost by component", ""]
@@ -121,11 +126,7 @@ def render_markdown(r: CostReport) -> str:
     rows.append(["**Total**", "", "", "", "", f"**{fmt_usd(r.monthly_cost_cents)}**"])
     out += md_table(["Service", "Resource", "Component", "Usage", "Unit price", "Cost"], rows, "lllrrr") + [""]
 
-    out += ["## ML Savings Plan", "", r.savings_plan.note]
-    if r.savings_plan.available and r.savings_plan.monthly_cost_cents is not None:
-        out += ["", f"Monthly cost at Savings Plan rates: **{fmt_usd(r.savings_plan.monthly_cost_cents)}** "
-                    f"(saves {fmt_usd(r.savings_plan.savings_cents or 0)} against on demand)."]
-    out += [""]
+    out += purchase_markdown(r, md_table)
 
     out += _hourly_section(r)
     out += _baselines_section(r)

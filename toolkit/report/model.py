@@ -109,13 +109,144 @@ class SavingsPlan(_Data):
     savings_cents: int | None = None
 
 
+class PurchaseRow(_Data):
+    """One way of buying the month: all on demand, as planned (spot above the floor), with the recommended commitment."""
+
+    key: Literal["on-demand", "as-planned", "committed"]
+    label: str
+    monthly_cost_cents: int
+    monthly_cost_usd: float
+    savings_cents: int = Field(description="All on demand minus this row, per month.")
+    savings_usd: float
+    savings_fraction: float | None = None
+
+
+class DownsideRow(_Data):
+    """The recommended commitment when traffic is lower than the spec says (instance cost it covers, re-simulated)."""
+
+    traffic_change_pct: float
+    on_demand_cents: int
+    committed_cents: int
+    unused_commitment_cents: int
+    extra_cents: int = Field(description="Committed minus on demand: positive when the commitment costs more than it saves.")
+    on_demand_usd: float
+    committed_usd: float
+    unused_commitment_usd: float
+
+
+class CommitmentView(_Data):
+    """What to buy (deploy never buys it): a Savings Plans commitment from a rate in the price catalog."""
+
+    plan: str
+    term: str
+    payment: str
+    usd_per_hour: float = Field(description="The commitment, USD per hour of the term, billed whether used or not.")
+    committed_instances: float
+    discount: float
+    break_even_utilisation: float
+    upfront_usd: float = Field(description="Paid once at purchase for the whole term.")
+    term_months: float = Field(description="30-day months in the term (upfront payments are amortised over them).")
+    recurring_month_usd: float = Field(description="The commitment's hourly charges in a 30-day month.")
+    amortised_upfront_month_usd: float = Field(description="The upfront payment's share of one 30-day month.")
+    covered_on_demand_usd: float = Field(description="On-demand usage the commitment covers in the month (billed at the plan rate instead).")
+    saving_cents: int
+    saving_usd: float
+    rate: PriceRow
+    rate_is_test_fixture: bool = Field(default=False, description="The rate's source says it is test data, not a cited price.")
+    downside: list[DownsideRow] = Field(default_factory=list)
+
+
+class SpotView(_Data):
+    floor_instances: int
+    spot_instance_hours: float
+    fallback_instance_hours: float
+    interruption_band: str
+    interruptions_per_instance_hour: float
+    replacement_delay_min: int
+    interruptions: int
+    violation_minutes: float
+    source: str
+
+
+class PurchaseView(_Data):
+    """How to buy it: on demand vs committed vs with spot, the saving, break-even and downside; or why on demand is kept."""
+
+    available: bool = Field(description="False for plans made before purchase options were planned.")
+    rows: list[PurchaseRow] = Field(default_factory=list)
+    commitment: CommitmentView | None = None
+    spot: SpotView | None = None
+    bought_monthly_cost_cents: int = Field(description="The month bought as recommended: the CSV's rows sum to this.")
+    bought_monthly_cost_usd: float
+    summary: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class TokenRow(_Data):
+    """A configuration's (or API's) month for the spec's tokens."""
+
+    kind: Literal["plan", "baseline", "api"]
+    label: str
+    configuration: str | None = None
+    monthly_cost_cents: int
+    monthly_cost_usd: float
+    per_million_output_cents: int
+    per_million_output_usd: float
+    per_million_total_cents: int
+    per_million_total_usd: float
+    gpu_hours: float | None = None
+    instance_hours: float | None = None
+    vs_plan_cents: int | None = Field(default=None, description="This row minus the plan, per month (negative: cheaper than the plan).")
+    vs_plan_usd: float | None = None
+    break_even_output_tokens_per_day: float | None = Field(default=None, description="APIs: the traffic above which self-hosting "
+                                                                                     "is cheaper, on the report's cost curve.")
+    meets_sla: bool | None = None
+    price_note: str | None = None
+
+
+class CurvePoint(_Data):
+    output_tokens_per_day: float
+    self_hosted_usd: float
+    mean_instances: float
+
+
+class TokenView(_Data):
+    """Generative plans: costs per 1M tokens, GPU-hours, hour-of-day instance-hours, baselines, APIs and break-even."""
+
+    model: str
+    architecture_only: bool
+    mean_prompt_tokens: float
+    mean_output_tokens: float
+    output_tokens_per_day: float
+    total_tokens_per_day: float
+    output_tokens_per_month: float
+    total_tokens_per_month: float
+    gpus_per_instance: float
+    capacity_output_tokens_per_s: float | None
+    utilisation: float
+    floor_instances: int
+    floor_monthly_usd: float
+    fixed_monthly_usd: float = Field(description="Costs that do not grow with traffic (cluster, load balancer).")
+    usd_per_instance_hour: float = Field(description="Instances and their storage, per billed instance-hour.")
+    usd_per_million_requests_data: float = Field(description="Data processed per 1M requests.")
+    curve_method: str
+    curve: list[CurvePoint]
+    rows: list[TokenRow]
+    hour_of_day_instance_hours: list[float] = Field(default_factory=list, description="In-service instance-hours a 30-day month "
+                                                                                      "at each hour of the day, 00-23.")
+    break_even_output_tokens_per_day: float | None = Field(default=None, description="Against the cheapest API; None when it is "
+                                                                                     "cheaper at any traffic.")
+    verdict: str
+    notes: list[str] = Field(default_factory=list)
+
+
 class CostReport(_Data):
     """Everything a cost report says, format-neutral."""
 
     kind: Literal["cost-report"] = "cost-report"
-    report_version: int = Field(default=3, description="2: sla and traffic are the plan's typed sections (toolkit.sla.SLA, Traffic). "
+    report_version: int = Field(default=4, description="2: sla and traffic are the plan's typed sections (toolkit.sla.SLA, Traffic). "
                                                        "3: *_usd exact to 1e-6 beside *_cents; prices holds the bill's prices only "
-                                                       "(other_prices the rest); price ages at plan time plus age today.")
+                                                       "(other_prices the rest); price ages at plan time plus age today. "
+                                                       "4: purchase (how to buy it) and tokens (generative plans).")
     generated_at: str
     plan_name: str
     plan_created_at: str
@@ -143,6 +274,8 @@ class CostReport(_Data):
     sla: SLA
     traffic: Traffic
     savings_plan: SavingsPlan
+    purchase: PurchaseView | None = Field(default=None, description="How to buy it (plans with a purchase section).")
+    tokens: TokenView | None = Field(default=None, description="Generative plans: the month in token terms.")
     prices: list[PriceRow] = Field(description="The prices this bill uses (the chosen configuration's line items).")
     other_prices: list[PriceRow] = Field(default_factory=list, description="Prices the plan used elsewhere: baselines, runners-up, "
                                                                            "Savings Plan rates.")
