@@ -1,13 +1,15 @@
 """Benchmarks of `leanserve plan`: scale, agreement of the search strategies, savings against baselines.
 
-    .venv/bin/python benchmarks/plan_bench.py [scale] [agreement] [savings] [generative] [--scenarios N]
+    .venv/bin/python benchmarks/plan_bench.py [scale] [agreement] [savings] [independence] [purchase] [weekly] [generative] [--scenarios N]
 
 - scale: 30 variants x every catalog instance type x 3 platforms x 7 regions x a 30-day trace at
   1-minute resolution; target: a full plan (fast strategy) in < 2 s.
 - agreement: the exact (brute force) and fast (lower-bound pruning) strategies on 100 random
   scenarios; target: the same chosen configuration and the same top N, every time.
-- generative: LLM plans from architecture shapes (llama-3.1-8b, -70b, smollm2-135m) against static peak on the
-  default GPU and the API price table, and their scale (see benchmarks/plan_bench_llm.py).
+- generative: LLM plans from architecture shapes against static peak on the default GPU and the API prices (plan_bench_llm.py).
+- weekly: 7-day traces with quieter weekends, daily vs weekday/weekend schedules (benchmarks/plan_bench_weekly.py).
+- --stability run1.json ... [--variants variants.json]: the example planned from saved bench runs (profiles.json
+  files, nothing measured anew): how many pick the same configuration, at the point estimate and --confidence 0.9.
 - savings: the example spec with its diurnal traffic and with a bursty shape; the plan's monthly cost
   and violation minutes against both baselines; target: >= 40% cheaper than static-peak provisioning
   on the diurnal shape, within the violation allowance. For context it also prints the most any
@@ -364,12 +366,14 @@ def _clairvoyant_bound(spec, chosen, static) -> list:
             f"{fleet} x {static.instance_type}", f"{out[0][1]:.1%}", f"{out[1][1]:.1%}"]
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        sys.exit(print(__doc__))
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = 100
     if "--scenarios" in sys.argv:
         n = int(sys.argv[sys.argv.index("--scenarios") + 1])
         args = [a for a in args if a != str(n)]
-    which = args or ["scale", "agreement", "savings", "independence", "purchase"]
+    which = args or ["scale", "agreement", "savings", "independence", "purchase", "weekly"]
     if "--stability" in sys.argv:  # plan_bench.py --stability [--variants out/demo/variants.json] run1.json run2.json ...
         rest = sys.argv[sys.argv.index("--stability") + 1:]
         vpath = rest[rest.index("--variants") + 1] if "--variants" in rest else None
@@ -385,6 +389,10 @@ if __name__ == "__main__":
         bench_independence()
     if "purchase" in which:
         bench_purchase()
+    if "weekly" in which:  # weekday/weekend schedules against daily ones (benchmarks/plan_bench_weekly.py)
+        from benchmarks.plan_bench_weekly import bench_weekly
+
+        bench_weekly()
     if "generative" in which:  # LLM plans per 1M tokens against the default GPU and the API table (benchmarks/plan_bench_llm.py)
         from benchmarks.plan_bench_llm import bench_generative
 

@@ -130,3 +130,45 @@ def test_lower_bound_is_tight_on_smooth_traffic():
 def test_dynamics_refuse_a_scale_in_gap_the_bound_cannot_handle():
     with pytest.raises(ValueError, match="in_after_out"):
         Dynamics("x", startup_min=5, out_window=3, in_window=15, out_gap=5, in_after_in=5, in_after_out=2)
+
+
+def test_a_weekly_schedule_repeats_every_week_not_every_day():
+    # a floor of 5 from 08:52 to 10:00 on weekdays only (minute 0 is a Monday)
+    day = np.r_[np.full(540, 10.0), np.full(60, 100.0), np.full(840, 10.0)]
+    quiet = np.full(1440, 10.0)
+    d = np.tile(np.concatenate([np.tile(day, 5), quiet, quiet]), 2)
+    sched = [(0, 1)] + [a for k in range(5) for a in ((k * 1440 + 531, 5), (k * 1440 + 600, 1))]
+    lanes = Lanes.build([dict(csf=10.0, cap=20.0, min_cap=1, max_cap=10, dynamics=sagemaker_dynamics(), schedule=sched, period=7 * 1440)])
+    index = TraceIndex(d)
+    log = run_events(index, lanes)
+    billed = dense_paths(log, [0])[0]
+    assert measure_events(index, lanes, log, [0])[0][0] == 0
+    for week in (0, 1):
+        for k in range(7):
+            t = week * 7 * 1440 + k * 1440 + 532
+            assert billed[t] == (5 if k < 5 else 1)  # the weekend keeps the availability minimum
+    ref = reference_simulate(d, 10.0, 20.0, 10, sagemaker_dynamics(), schedule=sched, min_cap=1, period=7 * 1440)
+    assert billed.tolist() == ref["billed"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vectorised_engine_matches_the_reference_loop_with_weekly_schedules(seed):
+    rng = np.random.default_rng(500 + seed)
+    n = int(rng.integers(7 * 1440, 15 * 1440))
+    d = _random_case(rng, n)
+    rows = []
+    for i in range(6):
+        cap, sf, mn = float(rng.uniform(3, 60)), float(rng.uniform(0.3, 1.0)), int(rng.integers(1, 4))
+        dyn = [sagemaker_dynamics(), kubernetes_dynamics(), sagemaker_dynamics(startup_min=int(rng.integers(1, 12)))][i % 3]
+        period = 7 * 1440 if i % 2 else 1440
+        times = np.sort(rng.choice(np.arange(1, period), size=int(rng.integers(1, 9)), replace=False))
+        sched = [(0, mn)] + [(int(t), mn + int(rng.integers(0, 4))) for t in times]
+        rows.append(dict(csf=cap * sf, cap=cap, min_cap=mn, max_cap=int(rng.integers(mn, 60)), dynamics=dyn, schedule=sched, period=period))
+    lanes = Lanes.build(rows)
+    index = TraceIndex(d)
+    log = run_events(index, lanes)
+    viol, _ = measure_events(index, lanes, log, np.arange(len(rows)))
+    for k, r in enumerate(rows):
+        ref = reference_simulate(d, r["csf"], r["cap"], r["max_cap"], r["dynamics"], schedule=r["schedule"], min_cap=r["min_cap"], period=r["period"])
+        assert dense_paths(log, [k])[0].tolist() == ref["billed"]
+        assert viol[k] == ref["violations"]

@@ -129,7 +129,7 @@ class ScheduleStep(_Section):
 
 
 class ScheduleComparison(_Section):
-    """Target tracking alone vs with daily scheduled floors, for one configuration."""
+    """Target tracking alone vs with daily (and, for weekly traffic, weekday/weekend) scheduled floors, for one configuration."""
 
     configuration: str
     target_tracking_usd: float | None = Field(default=None, description="None when no target-tracking policy alone met the SLA.")
@@ -139,7 +139,11 @@ class ScheduleComparison(_Section):
     floor_fraction_of_hourly_p95: float | None = None
     safety_factor: float | None = None
     schedule: list[ScheduleStep] | None = None
-    adopted: bool = False
+    weekly_usd: float | None = Field(default=None, description="The cheapest weekday/weekend schedule meeting the SLA (weekly traffic).")
+    weekly_violation_minutes: float | None = None
+    weekly_actions: list[str] | None = Field(default=None, description="Its scheduled actions: cron expression (UTC) and min capacity.")
+    adopted: bool = False  # whether the plan's policy for this configuration is a scheduled one
+    adopted_weekly: bool = False  # ... and that schedule the weekday/weekend one
 
 
 class Scheduling(_Section):
@@ -147,6 +151,7 @@ class Scheduling(_Section):
 
     periodic: bool
     daily_autocorrelation: float | None = None
+    weekly: bool | None = Field(default=None, description="Whether weekday/weekend schedules were searched too (the note says why).")
     compared: bool
     reason: str | None = Field(default=None, description="Why nothing was compared.")
     note: str | None = None

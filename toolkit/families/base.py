@@ -55,6 +55,19 @@ class Family:
         seq = traffic_lengths(spec, profiles) if spec is not None else 128  # the traffic's request-length mix, and where it comes from
         return estimate_capacity(variant, instance, sla.percentile, sla.latency_ms, profiles, machine, seq_len=seq)
 
+    #: ``Quality`` fields where the reference scores 1 (loss = 1 - value); every other quality field is a loss as it is
+    SIMILARITY_FIELDS: ClassVar[tuple[str, ...]] = ("cosine_mean", "cosine_p5", "top1_agreement")
+
+    def quality_loss(self, quality) -> tuple[float, ...]:
+        """How far a variant's quality is from the reference, as a sort key (smaller is closer): each of
+        :attr:`quality_fields` in turn, then the probe accuracy drop; a figure not measured counts as the largest loss.
+        The planner breaks cost ties with it (the reference-closest variant wins)."""
+        out = []
+        for name in self.quality_fields + ("accuracy_drop_points",):
+            v = getattr(quality, name, None)
+            out.append(float("inf") if v is None else (1.0 - float(v) if name in self.SIMILARITY_FIELDS else float(v)))
+        return tuple(out)
+
     def supports_platform(self, platform) -> bool:
         """Whether this family can be served on ``platform`` (a ``toolkit.platforms.Platform``)."""
         return True

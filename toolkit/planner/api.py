@@ -23,12 +23,14 @@ from toolkit.planner.baselines import DEFAULT_GPU, single_gpu_default, static_pe
 from toolkit.planner.buying import PURCHASE_OPTIONS, apply_spot, check_spot, purchase_section
 from toolkit.planner.candidates import enumerate_candidates
 from toolkit.planner.grid import LaneSpace
+from toolkit.planner.explain import tie_reason
 from toolkit.planner.misses import infeasible_error, nearest_misses
-from toolkit.planner.schedule import is_periodic, slot_profile
+from toolkit.planner.schedule import is_periodic
 from toolkit.planner.scheduled import SLOT_MIN, scheduling_summary
 from toolkit.planner.sensitivity import arm_gpu_note, scale_in_alternative, sensitivity_lines, serverless_variations
 from toolkit.planner.search import Evaluator, Ledger, SearchStats, make_strategy, run_search
 from toolkit.planner.simulate import TraceIndex
+from toolkit.planner.weekly import first_weekday, schedule_profiles
 
 __all__ = ["DEFAULT_GPU", "PlanResult", "infeasible_error", "load_inputs", "make_plan"]
 
@@ -149,9 +151,13 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     allowance = sla.max_violation_minutes_per_month
     budget = spec.budget.max_monthly_usd
     m0 = sla.min_instances
-    profile = slot_profile(demand, SLOT_MIN) if periodic else None
+    profile = None
+    if periodic:  # daily schedules, and weekday/weekend ones when the traffic is weekly
+        weekday0, start_note = first_weekday(spec.traffic, loaded.path.parent)
+        profile = schedule_profiles(demand, SLOT_MIN, weekday0, start_note)
     space = LaneSpace(cset.groups, peak, m0, profile, SLOT_MIN)
-    ledger = Ledger(space, cset.serverless, allowance=allowance, budget=budget, month_factor=mf)
+    ledger = Ledger(space, cset.serverless, allowance=allowance, budget=budget, month_factor=mf,
+                    quality_loss=lambda v: family.quality_loss(v.quality))
     evaluator = Evaluator(index, space)
 
     stage("search")
@@ -163,7 +169,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     stage("details")
     ranked = ledger.ranking()[:top]
     outcomes = {ci: _outcome(ledger, evaluator, ci, spot.get(ci)) for ci in ranked if ledger.configs[ci].kind == "instance"}
-    scheduling = scheduling_summary(ledger, ranked, periodic, autocorr, mf, allowance, budget)
+    scheduling = scheduling_summary(ledger, ranked, periodic, autocorr, mf, allowance, budget, profile)
 
     def build(ci: int, why: str | None = None) -> Candidate:
         c = ledger.configs[ci]
@@ -180,7 +186,7 @@ def make_plan(loaded, variants, profiles=None, *, catalog=None, strategy: str = 
     runners: list[Candidate] = []
     for ci in ranked[1:]:
         cand = build(ci)
-        cand.why_not = why_lost(cand, chosen)
+        cand.why_not = tie_reason(ledger, ci, ranked[0], family) if ledger.tied_on_cost(ci, ranked[0]) else why_lost(cand, chosen)
         runners.append(cand)
     misses: list[Candidate] = []
     if chosen is None:
@@ -255,6 +261,6 @@ def _outcome(ledger: Ledger, evaluator: Evaluator, ci: int, spot=None) -> Instan
     lanes, log = evaluator.batches[b]
     g = ledger.space.groups[c.gid]
     return InstanceOutcome(g, g.options[int(ledger.region_choice[ci])], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]),
-                           schedule=ledger.space.schedule(lane))
+                           schedule=ledger.space.schedule(lane), calendar=ledger.space.calendar_of(lane))
 
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from toolkit.artifacts.plan import Autoscaling, BandEnd, Candidate, CostBand, CostItem, ScheduledAction, Serverless, Simulation
+from toolkit.artifacts.plan import Autoscaling, BandEnd, Candidate, CostBand, CostItem, Serverless, Simulation
 from toolkit.planner import costs as C
 from toolkit.planner.grid import Policy
-from toolkit.planner.schedule import actions, clock, cron
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, dense_paths, in_service, measure_events
+from toolkit.planner.weekly import scheduled_actions
 from toolkit.report.money import fmt_money
 from toolkit.sla import Rate, allows
 
@@ -29,6 +29,7 @@ class InstanceOutcome:
     row: int
     viol: float
     schedule: list[tuple[int, int]] | None = None
+    calendar: object = None  # toolkit.planner.weekly.Calendar of a weekday/weekend schedule (None: daily)
 
     @property
     def billed(self) -> int:
@@ -90,8 +91,7 @@ def instance_candidate(out: InstanceOutcome, index: TraceIndex, month_factor: fl
     dyn = g.dynamics
     sched = []
     if out.schedule:
-        sched = [ScheduledAction(name=f"min-{f}-at-{clock(m)}-utc", schedule=cron(m), min_capacity=f, max_capacity=pol.max_capacity)
-                 for m, f in actions(out.schedule)]
+        sched = scheduled_actions(out.schedule, pol.max_capacity, out.calendar)
     auto = Autoscaling(
         min_capacity=pol.min_capacity, max_capacity=pol.max_capacity, metric=g.plat.scaling_metric, target_value=round(pol.target_value / g.per_request, 3),
         safety_factor=pol.safety_factor, scale_in_cooldown_s=dyn.scale_in_cooldown_s, scale_out_cooldown_s=dyn.scale_out_cooldown_s,

@@ -49,6 +49,7 @@ def assumptions(spec, catalog, cset, index, gpu_note: str, warnings: list[str]) 
         f"{SL.KEEP_WARM_MIN} min, cold start 5 s + model size at 100 MB/s; max concurrency chosen with 50% headroom over the busiest minute.",
         "Spot nodes (when allowed) are priced at the lowest spot price seen; interruptions are not simulated.",
         "Savings Plans, reserved capacity and the free tier are not applied.",
+        tie_break_assumption(),
     ]
     if spec.targets.allow_spot is False and any(platform_for(p).supports_spot for p in spec.targets.platforms):
         out.append("Spot capacity is not allowed by the spec (targets.allow_spot: false).")
@@ -58,6 +59,32 @@ def assumptions(spec, catalog, cset, index, gpu_note: str, warnings: list[str]) 
         out.append(f"Baseline single-GPU default: {gpu_note}.")
     out += [f"Warning: {w}" for w in warnings]
     return out
+
+
+def tie_break_assumption() -> str:
+    from toolkit.planner.search import TIE_BREAK
+
+    return (f"Ranking: the lowest {TIE_BREAK[0]} first; configurations equal in that and in {TIE_BREAK[1]} are ranked by "
+            + ", then ".join(TIE_BREAK[2:]) + " (lower first), so equally priced variants do not swap with measurement noise.")
+
+
+def tie_reason(ledger, ci: int, chosen_ci: int, family) -> str:
+    """Why configuration ``ci`` ranks after the chosen one although they tie on cost and violation minutes."""
+    a, b = ledger.rank_keys([ci]), ledger.rank_keys([chosen_ci])
+    head = "same monthly cost as the chosen (to the cent) and the same violation minutes; ranked after it by "
+    if a[2][0] != b[2][0]:
+        va, vb = ledger._variant(ledger.configs[ci]), ledger._variant(ledger.configs[chosen_ci])
+        return head + f"quality: {_quality_text(va, family)} is further from the reference than {_quality_text(vb, family)}"
+    if a[3][0] != b[3][0]:
+        hours = lambda i: ledger.config_billed[i] / 60 * ledger.month_factor  # noqa: E731
+        return head + f"instances: {hours(ci):,.0f} instance-hours a month vs {hours(chosen_ci):,.0f}"
+    return head + f"name: '{ledger.config_name(ci)}' after '{ledger.config_name(chosen_ci)}'"
+
+
+def _quality_text(variant, family) -> str:
+    fields = [f for f in tuple(getattr(family, "quality_fields", ())) + ("accuracy_drop_points",) if getattr(variant.quality, f, None) is not None]
+    shown = ", ".join(f"{f.replace('_', ' ')} {getattr(variant.quality, f):g}" for f in fields) or "quality not measured"
+    return f"{variant.name} ({shown})"
 
 
 def estimates(plan, cset) -> list[str]:

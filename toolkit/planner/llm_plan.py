@@ -180,7 +180,7 @@ def finish(llm: LLMPlanning, plan, cset, index, mf: float, catalog) -> None:
     from toolkit.planner.llm_variants import is_architecture_only
     from toolkit.planner.tokens import (
         api_costs,
-        floor_and_marginal,
+        cost_curve,
         token_costs,
         verdict,
     )
@@ -192,7 +192,7 @@ def finish(llm: LLMPlanning, plan, cset, index, mf: float, catalog) -> None:
     chosen = plan.chosen
     base, base_note = default_gpu_static(llm, sla, catalog, index, requests, chosen.region if chosen else None)
     plan.baselines.default_gpu_static = base
-    g, opt = _find_group(cset, chosen) if chosen is not None and chosen.instance_type else (None, None)
+    g, _ = _find_group(cset, chosen) if chosen is not None and chosen.instance_type else (None, None)
 
     def tps(cand):
         gg, _ = _find_group(cset, cand) if cand is not None and cand.instance_type else (None, None)
@@ -204,19 +204,17 @@ def finish(llm: LLMPlanning, plan, cset, index, mf: float, catalog) -> None:
                      ("single-GPU default with AWS target tracking", plan.baselines.single_gpu_default)):
         if b is not None:
             baselines.append(token_costs(label, b, requests, pm, om, catalog, None, f"{b.variant} on {b.instance_type} ({b.region})"))
-    floor = marginal = None
-    if g is not None:
-        floor, marginal = floor_and_marginal(g, opt, sla.min_instances, chosen.simulation.utilisation, requests, chosen.monthly_cost_usd)
+    curve = cost_curve(chosen, sla.min_instances) if g is not None else None
     cls, note, rows = comparable(float(ctx.arch.parameters))
     mean_rps = requests / (mf * index.n * 60.0) if index.n else 0.0
-    apis = sorted(api_costs(rows, pm, om, chosen.monthly_cost_usd if chosen else None, floor, marginal, mean_rps), key=lambda a: a.monthly_usd)
+    apis = sorted(api_costs(rows, pm, om, chosen.monthly_cost_usd if chosen else None, curve, mean_rps), key=lambda a: a.monthly_usd)
     econ = TokenEconomics(
         model=ctx.arch.name, parameters=float(ctx.arch.parameters), architecture_only=is_architecture_only_plan(llm, cset),
         mean_prompt_tokens=round(ctx.mean_prompt, 1), mean_output_tokens=round(ctx.mean_output, 1), requests_per_month=round(requests, 1),
         prompt_tokens_per_month=round(pm), output_tokens_per_month=round(om), total_tokens_per_month=round(pm + om), traffic=ctx.traffic_note,
         plan=plan_costs, baselines=baselines, api_class=cls, api_note=note, api=apis,
-        self_hosting_floor_usd=round(floor, 2) if floor is not None else None,
-        marginal_usd_per_million_requests=round(marginal / (requests / 1e6), 4) if marginal is not None and requests > 0 else None,
+        self_hosting_floor_usd=round(curve.cost(0.0), 2) if curve is not None else None,
+        marginal_usd_per_million_requests=round(curve.slope_above_floor() / (requests / 1e6), 4) if curve is not None and requests > 0 else None,
         notes=[base_note, ("API monthly cost = the spec's prompt tokens x input price + output tokens x output price; no free tier, "
                           "batch or cached-input discounts; the API's latency is not checked against the SLA.")],
     )

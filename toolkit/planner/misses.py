@@ -51,7 +51,7 @@ def nearest_misses(ledger, evaluator, cset, index, mf, allowance, budget, top, s
             lanes, log = evaluator.batches[b]
             g = ledger.space.groups[obj.gid]
             o = InstanceOutcome(g, g.options[opt], ledger.space.policy(lane), lanes, log, row, float(ledger.viol[lane]),
-                                schedule=ledger.space.schedule(lane))
+                                schedule=ledger.space.schedule(lane), calendar=ledger.space.calendar_of(lane))
             out.append(instance_candidate(o, index, mf, cset.requests_per_month, feasible=False, why=why))
         else:
             x = obj

@@ -114,12 +114,16 @@ def explain_text(plan) -> list[str]:
     if s is not None and s.compared:
         for r in s.results:
             if r.scheduled_usd is not None:
-                verdict = "adopted" if r.adopted else "not cheaper"
+                verdict = ("adopted (weekday/weekend)" if r.adopted_weekly else "adopted") if r.adopted else "not cheaper"
                 tracking = fmt_money(r.target_tracking_usd) if r.target_tracking_usd is not None else "n/a"
-                out.append(f"  - {r.configuration}: target tracking {tracking} vs scheduled floors "
-                           f"{fmt_money(r.scheduled_usd)} ({r.scheduled_violation_minutes or 0:g} violation min): {verdict}")
+                week = (f", weekday/weekend floors {fmt_money(r.weekly_usd)} ({r.weekly_violation_minutes or 0:g} violation min)"
+                        if r.weekly_usd is not None else "")
+                out.append(f"  - {r.configuration}: target tracking {tracking} vs daily scheduled floors "
+                           f"{fmt_money(r.scheduled_usd)} ({r.scheduled_violation_minutes or 0:g} violation min){week}: {verdict}")
             else:
                 out.append(f"  - {r.configuration}: no scheduled policy met the SLA")
+        if s.note:
+            out.append(f"  - {s.note}")
     else:
         out.append(f"  - not compared: {(s.reason if s else None) or 'n/a'}")
     st = plan.search

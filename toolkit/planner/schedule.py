@@ -14,8 +14,6 @@ is due on the clock at ``m + 1`` (see :func:`cron`), and an instance it launches
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 PERIODIC_AUTOCORR = 0.6
@@ -58,21 +56,19 @@ def build_schedule(profile: np.ndarray, cap: float, fraction: float, min_cap: in
                    slot_min: int = 60) -> list[tuple[int, int]]:
     """Daily (minute of day, floor) actions, starting at minute 0, merged where the floor does not change.
 
-    ``profile`` holds one figure per ``slot_min``-minute slot of the day (24 for hours)."""
-    floors = [min(max_cap, max(min_cap, math.ceil(fraction * p / cap))) for p in profile]
-    actions = {}
-    for h, f in enumerate(floors):
-        actions[(h * slot_min - startup_min - 1) % 1440] = f
+    ``profile`` holds one figure per ``slot_min``-minute slot of the day (24 for hours); a profile of 7 days of
+    slots gives a weekly schedule (minute of the week)."""
+    period = len(profile) * slot_min
+    floors = np.minimum(max_cap, np.maximum(min_cap, np.ceil(fraction * np.asarray(profile, dtype=float) / cap))).astype(np.int64)
+    times = (np.arange(floors.size, dtype=np.int64) * slot_min - startup_min - 1) % period
+    order = np.argsort(times, kind="stable")
+    times, floors = times[order], floors[order]
     # the floor in force at minute 0 is the last action at or before it (wrapping from yesterday)
-    times = sorted(actions)
-    at0 = actions[0] if 0 in actions else actions[times[-1]]
-    merged: list[tuple[int, int]] = [(0, at0)]
-    for t in times:
-        if t == 0:
-            continue
-        if actions[t] != merged[-1][1]:
-            merged.append((t, actions[t]))
-    return merged
+    at0 = int(floors[0] if times[0] == 0 else floors[-1])
+    if times[0] == 0:
+        times, floors = times[1:], floors[1:]
+    keep = floors != np.concatenate([[at0], floors[:-1]])  # merged where the floor does not change
+    return [(0, at0)] + list(zip(times[keep].tolist(), floors[keep].tolist()))
 
 
 def clock(minute_of_day: int) -> str:

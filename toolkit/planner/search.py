@@ -5,11 +5,19 @@ autoscaling policy) and ranks *configurations* (a group with its cheapest region
 or a serverless variant x memory size). A configuration's cost is that of its group's cheapest
 feasible lane; feasible means violation minutes within the allowance and cost within the budget.
 
+Ranking (:data:`TIE_BREAK`): cheapest first, to the cent; among configurations whose monthly cost is equal
+to the cent and whose violation minutes are equal (to 0.1 minute a month), the lower quality loss first
+(the variant closest to the reference, :meth:`toolkit.families.base.Family.quality_loss`), then fewer
+instances (fewer instance-hours billed), then the name. So a choice does not flip between equally
+priced variants with the run-to-run noise of a measurement.
+
 - :class:`ExactStrategy` evaluates every lane (brute force).
 - :class:`FastStrategy` evaluates lanes in order of a provable lower bound on their cost
   (:mod:`toolkit.planner.bounds`) and skips every lane whose bound exceeds the N-th best feasible
   cost found so far. A skipped lane costs at least its bound, so it could not have entered the top N:
-  both strategies return the same top N, tie-breaks included.
+  both strategies return the same top N, tie-breaks included. A scheduled lane whose floors never rise above the
+  availability minimum behaves exactly like a target-tracking lane (its *twin*): the fast strategy records the
+  twin's results for it instead of simulating it again (the twin, earlier in grid order, wins their tie).
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from toolkit.planner.grid import LaneSpace
 from toolkit.planner.simulate import EventLog, Lanes, TraceIndex, measure_events, run_events
 
 _BIG = np.iinfo(np.int64).max // 4
+TIE_BREAK = ("monthly cost to the cent", "violation minutes (0.1 min a month)", "quality loss (closest to the reference first)",
+             "instances (instance-hours billed)", "name")
 
 
 @dataclass
@@ -45,7 +55,9 @@ class Config:
 class Ledger:
     """Evaluated lanes, each group's best lane and each configuration's cost and feasibility."""
 
-    def __init__(self, space: LaneSpace, serverless: list, *, allowance: float, budget: float | None, month_factor: float):
+    def __init__(self, space: LaneSpace, serverless: list, *, allowance: float, budget: float | None, month_factor: float,
+                 quality_loss=None):
+        """``quality_loss``: a variant -> sort key (smaller: closer to the reference) for ties (default: no preference)."""
         self.space = space
         self.allowance = float(allowance)
         self.budget = budget
@@ -74,12 +86,19 @@ class Ledger:
                     self.configs.append(c)
                     self._group_cfgs.setdefault(g.gid, []).append(c.index)
         nc = len(self.configs)
+        self.config_viol = np.full(nc, np.inf)  # violation minutes a month of each configuration's lane
+        self.config_billed = np.zeros(nc, dtype=np.int64)  # instance-minutes billed (0 for serverless)
+        loss = quality_loss or (lambda v: ())
+        keys = [(loss(self._variant(c)), self.config_name(c.index)) for c in self.configs]
+        self.quality_rank = _dense_rank([k[0] for k in keys])
+        self.name_rank = _dense_rank([k[1] for k in keys])
         self.cost = np.full(nc, np.inf)
         self.feasible = np.zeros(nc, dtype=bool)
         self.region_choice = np.full(nc, -1, dtype=np.int64)
         for c in self.configs:
             if c.kind == "serverless":
                 self.cost[c.index] = c.serverless.monthly_usd
+                self.config_viol[c.index] = float(self.month_violations(c.serverless.sim.violation_minutes))
                 self.feasible[c.index] = self.meets_sla(c.serverless.sim.violation_minutes) and self.within_budget(self.cost[c.index])
         # per group: every option's unit and fixed price, and the smallest of each (for bounds)
         self.units = [np.asarray([o.price.unit_usd_per_instance_hour for o in g.options]) for g in space.groups]
@@ -132,17 +151,49 @@ class Ledger:
                 c = self.configs[ci]
                 cost, opt = self.option_cost(gid, int(self.billed[best]), c.option_ids)
                 self.cost[ci], self.region_choice[ci] = cost, opt
+                self.config_viol[ci], self.config_billed[ci] = float(self.month_violations(self.viol[best])), int(self.billed[best])
                 self.feasible[ci] = self.within_budget(cost)
 
     # ---- ranking --------------------------------------------------------------------------------
     def ranking(self) -> list[int]:
-        """Feasible configurations, cheapest first (ties: enumeration order)."""
+        """Feasible configurations, cheapest first; ties as :data:`TIE_BREAK` says (then enumeration order)."""
         idx = np.flatnonzero(self.feasible)
-        return [int(i) for i in idx[np.lexsort((idx, self.cost[idx]))]]
+        keys = self.rank_keys(idx)
+        return [int(i) for i in idx[np.lexsort((idx,) + keys[::-1])]]
+
+    def rank_keys(self, idx) -> tuple[np.ndarray, ...]:
+        """The :data:`TIE_BREAK` keys of configurations ``idx``, most significant first."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return (np.round(self.cost[idx] * 100), np.round(self.config_viol[idx] * 10), self.quality_rank[idx], self.config_billed[idx],
+                self.name_rank[idx])
+
+    def tied_on_cost(self, a: int, b: int) -> bool:
+        """Whether two configurations cost the same to the cent and have the same violation minutes (a tie-break decides)."""
+        ka, kb = self.rank_keys([a]), self.rank_keys([b])
+        return bool(ka[0][0] == kb[0][0] and ka[1][0] == kb[1][0])
+
+    def config_name(self, ci: int) -> str:
+        c = self.configs[ci]
+        if c.kind == "serverless":
+            s = c.serverless
+            return f"{s.variant.name} {s.platform or 'serverless'} {s.estimate.memory_mb} MB {s.region}"
+        g = self.space.groups[c.gid]
+        return f"{g.variant.name} {g.platform} {g.instance.name}{' spot' if c.spot else ''}"
+
+    def _variant(self, c: Config):
+        return c.serverless.variant if c.kind == "serverless" else self.space.groups[c.gid].variant
 
     def threshold(self, top: int) -> float:
+        """The cost a lane must not exceed to reach the top ``top``: the ``top``-th cost, plus a cent (a configuration
+        in the same cent may still rank above it by the tie-break)."""
         r = self.ranking()
-        return float(self.cost[r[top - 1]]) if len(r) >= top else np.inf
+        return float(self.cost[r[top - 1]]) + 0.01 if len(r) >= top else np.inf
+
+
+def _dense_rank(keys: list) -> np.ndarray:
+    """Each key's position among the distinct keys, sorted."""
+    order = {k: i for i, k in enumerate(sorted(set(keys)))}
+    return np.asarray([order[k] for k in keys], dtype=np.int64)
 
 
 class Strategy(Protocol):
@@ -193,6 +244,7 @@ class FastStrategy:
         self.expanded = np.zeros(ng, dtype=bool)
         self.lane_lb = np.full(space.size, np.inf)
         self.evaluated = np.zeros(space.size, dtype=bool)
+        self.twin = np.full(space.size, -1, dtype=np.int64)
         self.calls = 0
         self.lanes_bounded = 0
 
@@ -204,7 +256,9 @@ class FastStrategy:
         lanes = (gids[:, None] * G + np.arange(G)[None, :]).ravel()
         a = self.space.arrays(lanes)
         lb = billed_lower_bound(self.index, a["csf"], a["min"], a["max"], self.space.bound_window(lanes), self.space.out_ratio(lanes))
+        lb = np.maximum(lb, self.space.floor_bound(lanes, self.index.n))  # scheduled lanes: their floors bill too
         self.lane_lb[lanes] = self.ledger.lower_cost(lanes, lb)
+        self.twin[lanes] = self.space.tracking_twin(lanes)
         self.expanded[gids] = True
         self.lanes_bounded += lanes.size
 
@@ -215,13 +269,13 @@ class FastStrategy:
             # fewer than N feasible configurations so far: evaluate the next few groups by bound, doubling each round
             todo = self.group_order[~self.expanded[self.group_order]]
             if not todo.size:
-                cand = np.flatnonzero(~self.evaluated & np.isfinite(self.lane_lb))
+                cand = np.flatnonzero(~self.evaluated & np.isfinite(self.lane_lb) & (self.twin < 0))
                 return self._batch(cand)
             k = max(1, -(-self.seed_lanes // self.space.G)) * (1 << min(self.calls - 1, 16))
             self._expand(todo[:k])
         else:
             self._expand(self.group_order[self.group_lb[self.group_order] <= t])
-        cand = np.flatnonzero(np.isfinite(self.lane_lb) & (self.lane_lb <= t) & ~self.evaluated)
+        cand = np.flatnonzero(np.isfinite(self.lane_lb) & (self.lane_lb <= t) & ~self.evaluated & (self.twin < 0))
         return self._batch(cand)
 
     def _batch(self, cand: np.ndarray) -> np.ndarray | None:
@@ -232,6 +286,12 @@ class FastStrategy:
 
     def record(self, lanes: np.ndarray) -> None:
         self.evaluated[lanes] = True
+
+    def aliases(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lanes not simulated whose twin now is: (lanes, twins)."""
+        alias = np.flatnonzero((self.twin >= 0) & ~self.evaluated)
+        alias = alias[self.evaluated[self.twin[alias]]]
+        return alias, self.twin[alias]
 
 
 class Evaluator:
@@ -253,6 +313,11 @@ class Evaluator:
             self.where[lane] = (b, row)
         self.lanes_simulated += lanes.size
         return log.billed_minutes, viol, served
+
+    def alias(self, lanes: np.ndarray, twins: np.ndarray) -> None:
+        """Lanes that behave exactly like already simulated ones share their paths."""
+        for lane, twin in zip(lanes.tolist(), twins.tolist()):
+            self.where[lane] = self.where[twin]
 
 
 @dataclass
@@ -280,6 +345,11 @@ def run_search(strategy: Strategy, ledger: Ledger, evaluator: Evaluator) -> Sear
         billed, viol, served = evaluator(lanes)
         ledger.record(lanes, billed, viol, served)
         strategy.record(lanes)
+        alias, twins = strategy.aliases() if hasattr(strategy, "aliases") else ((), ())
+        if len(alias):
+            ledger.record(alias, ledger.billed[twins], ledger.viol[twins], ledger.served[twins])
+            evaluator.alias(alias, twins)
+            strategy.record(alias)
         batches += 1
     return SearchStats(strategy.name, ledger.space.size, evaluator.lanes_simulated, batches, time.perf_counter() - t0,
                        getattr(strategy, "lanes_bounded", ledger.space.size))

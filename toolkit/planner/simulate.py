@@ -9,7 +9,8 @@ The model (the same one :func:`reference_simulate` spells out as a plain loop, a
   are billed from the decision that launched them, so minute ``t`` bills ``D[t-1]`` instances.
   A new instance serves from ``startup`` minutes later: in-service ``N[t] = min(D[t-1-startup..t-1])``.
 - At the end of each minute, in this order:
-  1. a scheduled action whose time has come sets the floor (min capacity) and raises ``D`` to it;
+  1. a scheduled action whose time has come sets the floor (min capacity) and raises ``D`` to it (a lane's
+     schedule repeats every day, or every week for weekday/weekend schedules);
   2. scale-out: if the last ``out_window`` minutes' demand all exceeded ``out_ratio x D x csf`` (the metric
      breached the target; capacity already being added counts, as AWS does during its scale-out
      cooldown), ``out_gap`` minutes passed since the last scale-out and ``D < max``, then
@@ -66,10 +67,13 @@ class Lanes:
     sched_tod: np.ndarray  # (K, B) minute of day of each scheduled action; column 0 is minute 0; -1 pads
     sched_floor: np.ndarray  # (K, B) min capacity from that action on
     out_ratio: np.ndarray = None  # scale-out alarm threshold as a multiple of the target (default 1)
+    sched_period: np.ndarray = None  # minutes after which each lane's schedule repeats: 1440 (daily, default) or 10080 (weekly)
 
     def __post_init__(self):
         if self.out_ratio is None:
             self.out_ratio = np.ones(self.csf.size)
+        if self.sched_period is None:
+            self.sched_period = np.full(self.csf.size, MINUTES_PER_DAY, dtype=np.int64)
 
     @property
     def size(self) -> int:
@@ -78,7 +82,8 @@ class Lanes:
     @classmethod
     def build(cls, rows: list[dict]) -> "Lanes":
         """Lanes from dicts with keys csf, cap, min_cap, max_cap, dynamics (a Dynamics), optional schedule
-        [(minute_of_day, floor), ...] that replaces min_cap (must start at minute 0)."""
+        [(minute, floor), ...] that replaces min_cap (must start at minute 0) and optional period (minutes after
+        which the schedule repeats: 1440, the default, or 10080 for a weekly one)."""
         k = len(rows)
         width = max((len(r.get("schedule") or [(0, 0)]) for r in rows), default=1)
         tod = np.full((k, width), -1, dtype=np.int64)
@@ -106,6 +111,7 @@ class Lanes:
             sched_tod=tod,
             sched_floor=floor,
             out_ratio=np.asarray([float(x.scale_out_ratio) for x in dyn]),
+            sched_period=as_int([r.get("period", MINUTES_PER_DAY) for r in rows]),
         )
 
 
@@ -192,13 +198,14 @@ def run_events(index: TraceIndex, lanes: Lanes, scale_in_basis: str = "window-ma
             np.concatenate([(oratio * D) * csf, -thr_in]),
         )
         tstar = np.minimum(np.minimum(hit[:m] - oo, hit[m:] - oi), n)
-        tod0 = t0 % MINUTES_PER_DAY
         if scheduled:
+            period = lanes.sched_period[lane]
+            tod0 = t0 % period
             s_tod = stod[lane]
             later = s_tod >= tod0[:, None]
             has = later.any(axis=1)
             first = np.argmax(later, axis=1)
-            s_time = np.where(has, t0 - tod0 + s_tod[np.arange(m), first], t0 - tod0 + MINUTES_PER_DAY)
+            s_time = np.where(has, t0 - tod0 + s_tod[np.arange(m), first], t0 - tod0 + period)
             s_floor = np.where(has, sfl[lane, first], sfl[lane, 0])
             tstar = np.minimum(tstar, s_time)
             is_s = s_time == tstar
@@ -263,8 +270,11 @@ def billed_minutes(log: EventLog) -> np.ndarray:
     return total.astype(np.int64)
 
 
-def reference_simulate(demand, csf: float, cap: float, max_cap: int, dynamics, schedule=None, min_cap: int = 1) -> dict:
-    """The same model as :func:`run_events`, as a plain minute-by-minute loop (slow; the specification)."""
+def reference_simulate(demand, csf: float, cap: float, max_cap: int, dynamics, schedule=None, min_cap: int = 1,
+                       period: int = MINUTES_PER_DAY) -> dict:
+    """The same model as :func:`run_events`, as a plain minute-by-minute loop (slow; the specification).
+
+    ``schedule``: [(minute, floor), ...] repeating every ``period`` minutes (1440: daily; 10080: weekly)."""
     index = TraceIndex(demand)
     d = index.d
     n = index.n
@@ -279,7 +289,7 @@ def reference_simulate(demand, csf: float, cap: float, max_cap: int, dynamics, s
     last_out = last_in = _NEVER
     desired = []
     for t in range(n):
-        tod = t % MINUTES_PER_DAY
+        tod = t % period
         if tod in by_tod:
             floor = by_tod[tod]
             D = max(D, floor)
