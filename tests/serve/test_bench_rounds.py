@@ -67,11 +67,12 @@ def test_rounds_default_to_three_split_the_duration_and_give_way_to_a_request_bu
     assert n == 1 and note.startswith("1 round(s) per point instead of 3: a round needs at least 1 s")
 
 
-def test_each_point_is_measured_in_interleaved_rounds_and_reports_their_medians(short_rounds):
+def test_each_point_is_measured_in_interleaved_rounds_and_reports_their_medians(short_rounds, monkeypatch):
     from toolkit.bench import BenchOptions
     from toolkit.bench.load import AbortPolicy
     from toolkit.bench.rounds import Level, measure
 
+    monkeypatch.setattr(short_rounds, "EXTRA_ROUNDS", 0)  # this test counts rounds; extra rounds of a noisy level are the next test's
     events = []
     target = FakeTarget()
     opts = BenchOptions(duration_s=0.45, warmup_s=0, rounds=3)
@@ -88,6 +89,27 @@ def test_each_point_is_measured_in_interleaved_rounds_and_reports_their_medians(
         assert p.sent == p.completed > 0 and p.duration_s == pytest.approx(0.45, abs=0.1)
     assert done.points[1].throughput_rps > done.points[0].throughput_rps  # two workers serve more than one
     assert target.calls >= done.points[0].sent + done.points[1].sent
+
+
+def test_a_level_whose_rounds_disagree_is_measured_again_until_the_median_is_the_undisturbed_figure(short_rounds):
+    from toolkit.bench import BenchOptions
+    from toolkit.bench.load import AbortPolicy
+    from toolkit.bench.rounds import Level, measure
+
+    target = FakeTarget(service_s=0.004)
+
+    def progress(event, what):  # a neighbour slows the server 4x during rounds 2 and 3, then goes away
+        if event == "start":
+            target.service_s = 0.016 if ("round 2 of" in what or "round 3 of" in what) else 0.004
+
+    opts = BenchOptions(duration_s=0.9, warmup_s=0, rounds=3)
+    done = measure(target, ["a text"], [Level("closed", 1)], opts, AbortPolicy(), progress, None, None)
+    r = done.points[0].rounds
+    assert r.count == 5, "two extra rounds outvote the two disturbed ones"
+    slow, fast = sorted(r.throughput_rps)[:2], sorted(r.throughput_rps)[2:]
+    assert max(slow) < 0.5 * min(fast)
+    assert done.points[0].throughput_rps == pytest.approx(sorted(r.throughput_rps)[2], abs=1e-3) and done.points[0].throughput_rps >= min(fast)
+    assert any("2 extra round(s)" in n for n in done.notes)
 
 
 def test_merged_rounds_keep_the_spread_and_report_outlier_rounds():
