@@ -44,16 +44,38 @@ def test_serve_engine_vllm_without_its_venv_says_how_to_create_it(llm_hf, tmp_pa
     assert "--install-engine" in result.stderr
 
 
+@pytest.fixture
+def vllm_hf(tmp_path) -> Path:
+    """The tiny decoder with 32-wide attention heads: vLLM's CPU attention kernels have no head_dim 16 (it dies on the
+    first request with 'Unsupported CPU attention configuration: head_dim=16')."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    from toolkit.compress.decoder.testing import tiny_config, tiny_tokenizer
+
+    tok = tiny_tokenizer()
+    config = tiny_config(2, vocab_size=len(tok))
+    config.num_attention_heads, config.num_key_value_heads, config.head_dim = 2, 1, 32
+    torch.manual_seed(0)
+    folder = tmp_path / "hf-head32"
+    LlamaForCausalLM(config).eval().save_pretrained(folder, safe_serialization=True)
+    tok.save_pretrained(folder)
+    return folder
+
+
 @pytest.mark.integration
 @pytest.mark.skipif(not vllm_engine.venv_ready(), reason=f"vLLM's managed venv is not installed at {vllm_engine.venv_dir()} "
                     "(create it with `leanserve serve HF_FOLDER --engine vllm --install-engine`: ~3.4 GB, ~2 min)")
-def test_vllm_serves_the_gpu_package_weights_and_the_token_bench_streams_from_it(llm_hf, tmp_path):
+def test_vllm_serves_a_hugging_face_folder_and_the_token_bench_streams_from_it(vllm_hf, tmp_path):
     from toolkit.bench.llm.cli import parse_lengths
     from toolkit.bench.llm.runner import TokenBenchOptions, run_token_bench
 
-    with vllm_engine.VllmServer.start(llm_hf, vllm_engine.VllmOptions(served_model_name="tiny", kv_cache_gib=1)) as server:
+    with vllm_engine.VllmServer.start(vllm_hf, vllm_engine.VllmOptions(served_model_name="tiny", kv_cache_gib=1)) as server:
         opts = TokenBenchOptions(concurrency=[1], duration_s=2, warmup_s=0, api="openai", prompt_tokens=parse_lengths("16", "p"),
-                                 output_tokens=parse_lengths("8", "o"), tokenizer=str(llm_hf))
+                                 output_tokens=parse_lengths("8", "o"), tokenizer=str(vllm_hf))
         p = run_token_bench(server.http_url, opts).profile.points[0]
-        assert p.errors == 0 and p.completed > 0 and p.output_tokens_mean == 8
+        assert p.completed > 0 and p.output_tokens_mean == 8 and p.lost == 0
+        # random weights: a few greedy outputs are byte pieces that detokenize to no text, so vLLM streams no token
+        # event; bench counts those as errors (TTFT unknown) and names them - nothing else may fail
+        assert p.errors <= 0.2 * p.sent and set(p.error_examples) <= {"the stream ended without a token"}
     assert not server.alive()
