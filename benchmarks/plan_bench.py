@@ -269,7 +269,7 @@ def bench_purchase() -> None:
                             ("+ Savings Plans + spot", ["on-demand", "savings-plan", "spot"])):
         c = make_plan(_loaded(spec), variants, profiles, catalog=cat, purchase=purchase).plan.chosen
         b = c.purchase
-        month = b.committed.monthly_usd + (c.monthly_cost_usd - b.on_demand_usd) if b.committed else c.monthly_cost_usd
+        month = c.monthly_cost_usd - b.committed.saving_usd if b.committed else c.monthly_cost_usd  # the saving covers instances only
         base = base if base is not None else month
         how = (f"commit ${b.committed.commitment_usd_per_hour:.3f}/h {b.committed.term} {b.committed.payment}" if b.committed else
                "; ".join(b.notes)[:70] or "-")
