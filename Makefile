@@ -6,6 +6,12 @@ PIP    := $(PY) -m pip
 PIPOPT := --disable-pip-version-check -q -c constraints.txt
 SPEC   ?= examples/minilm/leanserve.yaml
 OUT    ?= out/demo
+# the LLM examples of `make demo`: SmolLM2-135M with weights (compress → package → token bench → plan → deploy → report),
+# then the Llama-3.1-8B shape planned from its architecture alone (no weights: every figure estimated)
+LLM_SPEC  ?= examples/smollm2/leanserve.yaml
+LLM_OUT   ?= out/demo-smollm2
+ARCH_SPEC ?= examples/llama-8b/leanserve.yaml
+ARCH_OUT  ?= out/demo-llama-8b
 
 .PHONY: demo test test-fast setup clean reference
 
@@ -22,8 +28,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 
 setup: $(VENV)/.installed
 
+# Each `leanserve run` caches its stages in its OUT: a second `make demo` with nothing changed only re-hashes files.
+# Progress goes with the results (2>&1), so `make demo > log` gets a progress line at least every 30 s (plain lines
+# off a terminal; live bars on one). The last command prints one closing summary of the three runs (OUT/run-summary.json).
 demo: setup
-	$(VENV)/bin/leanserve run $(SPEC) --out $(OUT)
+	$(VENV)/bin/leanserve run $(SPEC) --out $(OUT) 2>&1
+	$(VENV)/bin/leanserve run $(LLM_SPEC) --out $(LLM_OUT) 2>&1
+	$(VENV)/bin/leanserve run $(ARCH_SPEC) --out $(ARCH_OUT) 2>&1
+	$(PY) -m toolkit.pipeline.closing $(OUT) $(LLM_OUT) $(ARCH_OUT)
 
 test: setup
 	bash scripts/system_deps.sh

@@ -36,12 +36,14 @@ def test_every_family_provides_what_the_stages_ask(task):
     from toolkit.spec import QualityFloor
 
     fam = family_for(task)
+    model = fam.quality_model() if hasattr(fam, "quality_model") else Quality  # text-generation: DecoderQuality
+    assert issubclass(model, Quality)
     assert fam.task == task
     assert fam.output_name and fam.output_rank >= 2 and 0 in fam.output_axes and fam.triton_output
     assert set(fam.floor_fields) <= set(QualityFloor.model_fields)
-    assert set(fam.reference_quality()) == set(fam.quality_fields) <= set(Quality.model_fields)
+    assert set(fam.reference_quality()) == set(fam.quality_fields) <= set(model.model_fields)
     assert fam.latency_shapes() == ((1, 32), (8, 128))
-    assert fam.quality_gate(Quality(**fam.reference_quality()), QualityFloor()) is None
+    assert fam.quality_gate(model(**fam.reference_quality()), QualityFloor()) is None
     assert fam.auto_model_class().__name__.startswith("AutoModel")
 
 

@@ -4,6 +4,10 @@
 console), so a library reporter works with either. A quick command prints nothing; a long one prints one line
 every ``interval`` seconds naming what is running, how far it got and for how long, so a log never goes
 quiet for more than that. With -v each task is also named when it starts.
+
+A command may set ``heartbeat`` to a callable returning its own line (`leanserve run`: "compress: still working
+(building variants 2/5; onnx-int4: GPTQ), 2m30s", see :func:`still_working`); :meth:`LineProgress.running`
+gives it what runs.
 """
 
 from __future__ import annotations
@@ -33,6 +37,20 @@ def _clock_text(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def duration_text(seconds: float) -> str:
+    """2m30s, 45s, 1h02m."""
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def still_working(stage: str, seconds: float, inner: list[str]) -> str:
+    """'compress: still working (onnx-int4: GPTQ), 2m30s': a long stage, what it is doing inside, for how long."""
+    doing = f" ({'; '.join(inner)})" if inner else ""
+    return f"{stage}: still working{doing}, {duration_text(seconds)}"
+
+
 def _plain(text: str) -> str:
     """A description without rich markup ([green]done[/green] → done)."""
     import re
@@ -49,15 +67,18 @@ class LineProgress:
         self.interval = INTERVAL_S if interval is None else interval
         self.verbose, self.transient, self.clock = verbose, transient, clock
         self._tasks: dict[int, _Task] = {}
+        self._next_id = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.started = clock()
+        self.heartbeat: Callable[[], str | None] | None = None  # a command's own heartbeat line (None: status_line)
 
     # ---- the part of rich's Progress that the commands use -----------------------------------------
     def add_task(self, description: str, total: float | None = 100.0, completed: float = 0, **_) -> int:
         with self._lock:
-            task_id = len(self._tasks)
+            task_id = self._next_id  # never reused: a removed task's id must not name a later one
+            self._next_id += 1
             self._tasks[task_id] = _Task(description, total, completed, self.clock())
         if self.verbose:
             self._print(f"{_plain(description)} ...")
@@ -114,8 +135,15 @@ class LineProgress:
             return None
         return f"[{_clock_text(now - self.started)}] " + "; ".join(parts)
 
+    def running(self) -> list[tuple[int, str, float]]:
+        """(task id, 'description 2/5', seconds since it started) of each unfinished task, oldest first."""
+        now = self.clock()
+        with self._lock:
+            return [(i, _plain(t.description) + (f" {t.completed:g}/{t.total:g}" if t.total is not None else ""), now - t.started)
+                    for i, t in self._tasks.items() if not t.finished]
+
     def beat(self) -> None:
-        line = self.status_line()
+        line = self.heartbeat() if self.heartbeat is not None else self.status_line()
         if line:
             self._print(line)
 

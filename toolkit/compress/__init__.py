@@ -3,7 +3,8 @@
 Public API (heavy packages are imported only when these run):
 
 - :func:`build_variants` (``toolkit.compress.build``): build and measure variants, write variants.json
-  (settings in ``toolkit.compress.settings``; the work in ``toolkit.compress.pipeline``).
+  (settings in ``toolkit.compress.settings``; the work in ``toolkit.compress.pipeline``, or the pipeline a
+  family provides: text-generation's ``toolkit.compress.decoder.pipeline``).
 - What differs by kind of model (model class, graph output, post-processing, fidelity and gate,
   distillation loss, head scoring, latency shapes) is asked of ``toolkit.families.family_for(task)``.
 - :func:`toolkit.compress.pooling.mean_pool`: attention-mask mean pooling + L2 normalisation (numpy).

@@ -33,4 +33,9 @@ def build_variants(loaded_spec, out_dir, variants: list[str] | None = None, prog
     Returns the :class:`toolkit.artifacts.variants.VariantsFile` that was written.
     Raises InputError/ModelError (exit 2) for bad input before any output is touched.
     """
-    return Pipeline(loaded_spec, Path(out_dir), variants, progress or NullReporter(), settings or BuildSettings()).run()
+    from toolkit.families import family_for
+
+    family = family_for(loaded_spec.spec.model.task)
+    hook = getattr(family, "compress_pipeline", None)  # a family with its own pipeline (text-generation); else the encoder one
+    cls = hook() if hook else Pipeline
+    return cls(loaded_spec, Path(out_dir), variants, progress or NullReporter(), settings or BuildSettings()).run()

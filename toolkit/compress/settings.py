@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.compress.decoder.settings import DecoderSettings
 from toolkit.compress.latency import LatencySettings
 from toolkit.compress.texts import TextLimits
 
@@ -40,6 +41,7 @@ class BuildSettings:
     threads: int | None = None  # default: the spec's compression.threads, else all cores
     cache_dir: Path | None = None  # distillation checkpoints; default OUT/.leanserve-cache
     measure_latency: bool = True
+    decoder: DecoderSettings = field(default_factory=DecoderSettings)  # text-generation builds
 
     @classmethod
     def quick(cls) -> "BuildSettings":
@@ -49,6 +51,7 @@ class BuildSettings:
             latency=LatencySettings(warmup=1, rounds=1, runs_per_round=2),
             distill=DistillSettings(max_steps=20, batch_size=16, eval_every=10, patience=2, validation_examples=32,
                                     recovery_steps=10, importance_examples=16, seq_len=32),
+            decoder=DecoderSettings.quick(),
         )
 
 

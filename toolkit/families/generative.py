@@ -41,7 +41,7 @@ class GenerativeFamily(Family):
     output_rank = 3
     output_axes: ClassVar[dict[int, str]] = {0: "batch_size", 1: "sequence_length"}
     floor_fields = ("max_perplexity_increase_pct", "max_mean_kl", "max_accuracy_drop_points")
-    quality_fields = ("kl_divergence",)  # mean next-token KL; compress (issue 14) adds the perplexity figures
+    quality_fields = ("perplexity_increase_pct", "mean_kl", "kl_divergence", "top1_agreement")  # of quality_model()
     triton_output = "text_output"  # the vLLM backend's tensor name
 
     # ---- planner -------------------------------------------------------------------------------
@@ -101,13 +101,31 @@ class GenerativeFamily(Family):
             raise ModelError(f"{src.path} is not a causal language model (architectures: {', '.join(archs)}) for task {self.task}",
                              hint="use task: feature-extraction or text-classification for encoders")
 
+    def compress_pipeline(self):
+        """The pipeline ``toolkit.compress.build_variants`` runs for this family (decoder variants, token-window quality)."""
+        from toolkit.compress.decoder.pipeline import DecoderPipeline
+
+        return DecoderPipeline
+
+    def results_table(self, vf) -> tuple[list[str], list[list[str]], list[str]]:
+        """(headers, rows, footer lines) of compress's results table for a variants.json of this family."""
+        from toolkit.compress.decoder.table import cells_for, footer, headers
+
+        return headers(vf), cells_for(vf), footer(vf)
+
     def auto_model_class(self):
         from transformers import AutoModelForCausalLM
 
         return AutoModelForCausalLM
 
+    def quality_model(self):
+        """The ``Quality`` subclass this family's variants carry (perplexity, mean KL, exact match ...)."""
+        from toolkit.artifacts.variants import DecoderQuality
+
+        return DecoderQuality
+
     def reference_quality(self) -> dict:
-        return {"kl_divergence": 0.0}
+        return {"perplexity_increase_pct": 0.0, "mean_kl": 0.0, "kl_divergence": 0.0, "top1_agreement": 1.0}
 
     def quality_gate(self, quality, floor) -> str | None:
         reasons = []

@@ -65,6 +65,8 @@ class StageCache:
     def record(self, stage: str, fp: str, outputs: list[Path], seconds: float) -> StageRecord:
         files: dict[str, str] = {}
         for o in outputs:
+            if not o.exists():  # a stage that wrote nothing there (e.g. deploy --emit refused, and said why)
+                continue
             paths = sorted(x for x in o.rglob("*") if x.is_file()) if o.is_dir() else [o]
             for f in paths:
                 files[str(f.relative_to(self.out))] = sha256_file(f)

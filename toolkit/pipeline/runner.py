@@ -12,6 +12,10 @@ runners-up that can win are benchmarked, the plan is then made from the measurem
 benchmarked is benchmarked before the plan is made again). A bench with suspect points (``suspect.py``) is used,
 warned about and not cached: it runs again next time.
 
+Generative specs (``generative.py``): with weights, the same stages with the streaming LLM package and a short
+token-level bench; with ``model.architecture`` only, compress, select, package and bench are skipped (no weights)
+and plan, deploy --emit and report run, every figure estimated.
+
 Layout of OUT:
     variants.json, variants/        compress
     bench/selection.json            select: the variants to benchmark and why
@@ -23,6 +27,7 @@ Layout of OUT:
                                     type (threads, model instances; model.tar.gz for SageMaker)
     deploy/Pulumi.<stack>.yaml      deploy --emit (GitOps stack configuration)
     report/report.{md,csv,html,json}
+    run-summary.json                the run's summary (written by the CLI; `make demo` prints all of them at the end)
     .leanserve/stages/*.json        the stage cache
 """
 
@@ -53,6 +58,11 @@ class RunOptions:
     bench_duration_s: float = 6.0
     bench_warmup_s: float = 1.5
     skip_bench: bool = False  # plan from compress's in-process latency only (estimates)
+    # generative models: a short token bench (one round about a minute on 2 cores, Triton's start included); the CPU
+    # package decodes one request at a time per model instance, so concurrency 2 already shows the queueing
+    token_bench_concurrency: tuple[int, ...] = (1, 2)
+    token_bench_duration_s: float = 12.0
+    token_bench_warmup_s: float = 3.0
 
 
 @dataclass
@@ -62,6 +72,7 @@ class StageOutcome:
     seconds: float
     detail: str = ""
     variant: str | None = None  # package and bench run once per benchmarked variant
+    skipped: bool = False  # not run at all (detail says why), e.g. compress for a spec without weights
 
     @property
     def label(self) -> str:
@@ -87,6 +98,8 @@ class RunResult:
     benched: list[str] = field(default_factory=list)  # variants with a bench profile in profiles.json
     suspect: dict[str, list[str]] = field(default_factory=dict)  # variant -> suspect points of its bench
     warnings: list[str] = field(default_factory=list)
+    generative: bool = False  # a text-generation spec (costs per 1M output tokens, the API comparison)
+    architecture_only: bool = False  # planned from model.architecture alone: no weights, every figure estimated
 
 
 class Display:
@@ -109,9 +122,9 @@ STAGE_CODE = {
     "compress": ("compress", "artifacts", "spec.py", "fileio.py"),
     "package": ("package", "artifacts"),
     "select": ("planner", "perf", "pricing", "platforms", "families", "artifacts", "traffic.py", "pipeline/selection.py"),
-    "bench": ("bench", "serve", "artifacts", "pipeline/suspect.py"),
+    "bench": ("bench", "serve", "artifacts", "pipeline/suspect.py", "pipeline/generative.py"),
     "plan": ("planner", "perf", "pricing", "platforms", "families", "artifacts", "traffic.py"),  # the price data is hashed on its own
-    "deploy": ("deploy", "package", "perf", "platforms", "artifacts"),
+    "deploy": ("deploy", "package", "perf", "platforms", "artifacts", "pipeline/generative.py"),
     "report": ("report", "artifacts"),
 }
 
@@ -150,12 +163,15 @@ def _catalog_version() -> dict[str, str]:
 def _model_identity(loaded: LoadedSpec) -> dict:
     """What identifies the source weights: the bundling package's version, or the local files' hashes."""
     from toolkit.spec import BUNDLED_MINILM
+    from toolkit.spec_generative import DECODER_SOURCES
     from toolkit.versions import package_version
 
     src = loaded.spec.model.source
-    if src == BUNDLED_MINILM:
-        return {"package": BUNDLED_MINILM, "version": package_version(BUNDLED_MINILM)}
+    if src == BUNDLED_MINILM or src in DECODER_SOURCES:
+        return {"package": src, "version": package_version(src)}
     folder = loaded.resolve(src)
+    if folder.is_file():  # a .gguf file
+        return {folder.name: sha256_file(folder)}
     if not folder.is_dir():
         return {"path": str(folder)}  # compress reports the bad path with a proper error
     return {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
@@ -191,6 +207,14 @@ class _Stages:
         self.display.stage_finished(outcome)
         return outcome
 
+    def skip(self, name: str, why: str) -> StageOutcome:
+        """A stage that does not apply to this spec: shown (and summarised) as skipped, with why."""
+        outcome = StageOutcome(name, False, 0.0, why, skipped=True)
+        self.display.stage_started(name, cached=False)
+        self.result.stages.append(outcome)
+        self.display.stage_finished(outcome)
+        return outcome
+
     def rerecord(self, key: str, outputs: list[Path]) -> None:
         """Record ``key`` again after its outputs were updated outside the stage (same fingerprint)."""
         self.cache.record(key, self.fingerprints[key], outputs, 0.0)
@@ -213,6 +237,12 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
     st = _Stages(out, force, display, result)
     catalog = _catalog_version()  # hashed once: select, plan and report depend on the price data
     trace_sha = _file_sha(loaded.resolve(spec.traffic.pattern.file)) if spec.traffic.pattern.kind == "trace" else None
+    from toolkit.pipeline import generative as G
+
+    result.generative = G.is_generative_spec(loaded)
+    if result.generative and spec.model.source is None:  # model.architecture only: nothing to compress, package or bench
+        result.architecture_only = True
+        return G.run_architecture_only(st, loaded, out, catalog, trace_sha)
 
     # 1. compress ---------------------------------------------------------------------------------
     variants_json = out / "variants.json"
@@ -262,16 +292,24 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
 
     # 4. deploy --emit: package the chosen variant for its platform and instance type, then write the stack config
     deploy_pkg, deploy_dir = out / "package" / "deploy", out / "deploy"
+    work = G.deploy_work if result.generative else S.deploy
     st.run("deploy", {"plan": _file_sha(plan_json), "variants": _file_sha(variants_json)}, [deploy_pkg, deploy_dir],
-           lambda: S.deploy(loaded, out, plan, plan_json, deploy_pkg, deploy_dir, result.warnings))
+           lambda: work(loaded, out, plan, plan_json, deploy_pkg, deploy_dir, result.warnings))
     result.files["package"] = deploy_pkg
-    result.files["stack"] = next(deploy_dir.glob("Pulumi.*.yaml"), deploy_dir)
+    stack = next(deploy_dir.glob("Pulumi.*.yaml"), None)
+    if stack is not None:  # an LLM deploy may refuse to emit (and says why in the warnings)
+        result.files["stack"] = stack
+    return report_stage(st, plan_json, catalog)
 
-    # 5. report ---------------------------------------------------------------------------------------
-    report_dir = out / "report"
-    st.run("report", {"plan": _file_sha(plan_json), "catalog": catalog}, [report_dir], lambda: S.report(plan_json, report_dir))
+
+def report_stage(st: _Stages, plan_json: Path, catalog: dict) -> RunResult:
+    """5. report: the cost report of plan.json (the last stage of every route)."""
+    from toolkit.pipeline import stages as S
     from toolkit.report import make_report
 
+    result = st.result
+    report_dir = result.out / "report"
+    st.run("report", {"plan": _file_sha(plan_json), "catalog": catalog}, [report_dir], lambda: S.report(plan_json, report_dir))
     result.report = make_report(plan_json)
     result.files["report"] = report_dir
     return result
@@ -280,15 +318,19 @@ def run_pipeline(loaded: LoadedSpec, out: str | Path, options: RunOptions | None
 def _bench_one(st: _Stages, S, loaded: LoadedSpec, name: str, options: RunOptions, result: RunResult) -> None:
     """Package ``name`` for a CPU Triton here, and bench it (a suspect bench is not cached)."""
     from toolkit.artifacts.common import MachineInfo
+    from toolkit.pipeline import generative as G
 
     out = st.cache.out
     pkg = out / "package" / "bench" / name
+    package_work, bench_work = (G.package_for_bench, G.token_bench) if result.generative else (S.package_for_bench, S.bench)
     st.run("package", {"variants": _file_sha(out / "variants.json")}, [pkg],
-           lambda: S.package_for_bench(out, name, pkg, result.warnings), variant=name)
+           lambda: package_work(out, name, pkg, result.warnings), variant=name)
     prof = out / "bench" / f"{name}.json"
+    load = G.bench_load(options) if result.generative else {
+        "concurrency": list(options.bench_concurrency), "duration_s": options.bench_duration_s, "warmup_s": options.bench_warmup_s}
 
     def work() -> Done:
-        detail, suspects = S.bench(loaded, out / "variants.json", pkg, prof, options, result.warnings)
+        detail, suspects = bench_work(loaded, out / "variants.json", pkg, prof, options, result.warnings)
         if not suspects:
             result.suspect.pop(name, None)
             return Done(detail)
@@ -298,8 +340,7 @@ def _bench_one(st: _Stages, S, loaded: LoadedSpec, name: str, options: RunOption
         return Done(f"{detail}; {len(suspects)} suspect point(s): not cached", cache=False)
 
     st.run("bench", {"package": _file_sha(pkg / "manifest.json"), "machine": MachineInfo.local().model_dump(mode="json"),
-                     "concurrency": list(options.bench_concurrency), "duration_s": options.bench_duration_s,
-                     "warmup_s": options.bench_warmup_s, "seed": loaded.spec.compression.seed},
+                     **load, "seed": loaded.spec.compression.seed},
            [prof], work, variant=name)
 
 

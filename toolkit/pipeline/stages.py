@@ -85,22 +85,24 @@ def bench(loaded, variants_json: Path, pkg: Path, prof_json: Path, options, warn
 
 
 def merge_profiles(loaded, files: list[Path], profiles_json: Path) -> None:
-    """Write the profiles of ``files`` into ``profiles_json``, only when they differ from what it holds (so that an
-    unchanged bench keeps plan's cache)."""
+    """Write the profiles of ``files`` (encoder profiles and token-level profiles alike) into ``profiles_json``, only
+    when they differ from what it holds (so that an unchanged bench keeps plan's cache)."""
     from toolkit.artifacts import load_artifact, save_artifact
     from toolkit.artifacts.profiles import ProfilesFile
     from toolkit.errors import LeanserveError
 
-    profiles = [p for f in files for p in load_artifact(ProfilesFile, f).profiles]
+    read = [load_artifact(ProfilesFile, f) for f in files]
+    profiles = [p for r in read for p in r.profiles]
+    tokens = [p for r in read for p in r.token_profiles]
     if profiles_json.exists():
         try:
             old = load_artifact(ProfilesFile, profiles_json)
-            if old.spec_sha256 == loaded.sha256 and old.profiles == profiles:
+            if old.spec_sha256 == loaded.sha256 and old.profiles == profiles and old.token_profiles == tokens:
                 return
         except LeanserveError:
             pass  # unreadable or another kind: replaced below
     # the profiles were measured on packages that do not depend on the SLA: they hold for this spec as they are
-    save_artifact(ProfilesFile(spec_sha256=loaded.sha256, profiles=profiles), profiles_json)
+    save_artifact(ProfilesFile(spec_sha256=loaded.sha256, profiles=profiles, token_profiles=tokens), profiles_json)
 
 
 # ---- plan, deploy, report -----------------------------------------------------------------------------

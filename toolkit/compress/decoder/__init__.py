@@ -20,6 +20,13 @@ when a function runs, so importing this package is free.
 - ``genai``: genai_config.json so onnxruntime-genai's runtime loads an optimum export (optional).
 - ``gpu_formats``: w4a16 / fp8 compressed-tensors checkpoints made by llm-compressor in its own
   venv, and their quality scored on the CPU.
+- ``names``: the text-generation variant names (onnx-fp32/int8/int4, pruned-layers<p>, w4a16, fp8), kinds, checks.
+- ``settings``: windows, calibration, recovery and latency settings of a compress build (``BuildSettings.decoder``).
+- ``builders``: one builder per variant kind, filling the folder ``leanserve package`` serves.
+- ``pipeline``: ``DecoderPipeline``, what ``toolkit.compress.build_variants`` runs for this family
+  (asked of ``GenerativeFamily.compress_pipeline()``): build, score, gate, time, write variants.json atomically.
+- ``task_check``: the spec's instruction → answer pairs, answered greedily and scored by exact match.
+- ``table``: compress's results table for a text-generation variants.json.
 - ``testing``: a tiny random Llama decoder with an offline tokenizer, for tests.
 - ``quiet``: silences exporters' and quantizers' chatter.
 """
