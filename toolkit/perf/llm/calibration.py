@@ -277,14 +277,29 @@ class CpuPoint(BaseModel):
         return step.decode_ms(self.batch, self.context)
 
 
+def _cpu_start(points: list[CpuPoint], arch, fmt, device: Device) -> Efficiency:
+    """A start near the answer, in closed form: the compute efficiency the prefill implies and the bandwidth one the
+    smallest decode step implies, each from the model at full efficiency. Without it the fit can stall where a prefill
+    is bound by reading the weights at the start's efficiencies, so that the compute efficiency has no slope (a CPU's
+    int8 peak is an AMX figure onnxruntime's kernels reach only a few percent of)."""
+    ideal = StepModel(arch, fmt, device, 1, Efficiency(compute=0.999, bandwidth=0.999, kv_bandwidth=0.5, step_overhead_ms=1e-3,
+                                                       per_seq_overhead_ms=1e-4))
+    clamp = lambda x: min(0.95, max(0.002, x))
+    pre = [ideal.prefill_ms(p.tokens) / p.ms for p in points if p.kind == "prefill"]
+    dec = [ideal.decode_ms(p.batch, p.context) / p.ms for p in points if p.kind == "decode" and p.batch == min(
+        q.batch for q in points if q.kind == "decode")]
+    return Efficiency(compute=clamp(min(pre)) if pre else 0.3, bandwidth=clamp(min(dec)) if dec else 0.5, kv_bandwidth=0.5,
+                      step_overhead_ms=1.0, per_seq_overhead_ms=0.05)
+
+
 def fit_cpu(points: list[CpuPoint], arch, fmt, device: Device, start: Efficiency | None = None) -> Calibration:
     """Fit the CPU step model on measured CPU points (this machine's profiles); band from the errors."""
     if device.kind != "cpu":
         raise InputError(f"fit_cpu needs a CPU device, got {device.name}", hint="use toolkit.perf.llm.hardware.cpu(...)")
-    start = start or Efficiency(compute=0.3, bandwidth=0.5, kv_bandwidth=0.5, step_overhead_ms=1.0, per_seq_overhead_ms=0.05)
     fit_pts = [p for p in points if p.split == "fit"]
     if len(fit_pts) < 2:
         raise InputError("CPU calibration needs at least two measured points", hint="measure a prefill and a decode step")
+    start = start or _cpu_start(fit_pts, arch, fmt, device)
 
     def loss(e: Efficiency) -> float:
         step = StepModel(arch, fmt, device, 1, e)
