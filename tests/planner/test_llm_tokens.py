@@ -8,7 +8,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from toolkit.errors import InputError
-from toolkit.planner.token_curve import Curve, curve_from_costs
+from toolkit.planner.token_curve import curve_from_costs
 from toolkit.planner.tokens import api_costs, token_costs, verdict
 from toolkit.pricing.api_prices import api_prices, comparable, model_class
 

@@ -44,7 +44,7 @@ def run_architecture_only(st, loaded, out: Path, catalog: dict, trace_sha: str |
     from toolkit.artifacts import load_artifact
     from toolkit.artifacts.plan import PlanFile
     from toolkit.pipeline import stages as S
-    from toolkit.pipeline.runner import _file_sha, report_stage
+    from toolkit.pipeline.runner import report_stage
     from toolkit.planner.llm_plan import variants_without_file
 
     result = st.result
