@@ -199,48 +199,56 @@ def simulate_spot(demand, floor, *, interruptions_per_instance_hour: float, repl
     floor_now = np.minimum(base, want)
     above = want - floor_now
     rng = np.random.default_rng(seed)
-    q = -np.expm1(-interruptions_per_instance_hour / MINUTES_PER_HOUR)  # per instance-minute
+    q = float(-np.expm1(-interruptions_per_instance_hour / MINUTES_PER_HOUR))  # per instance-minute
     delay = int(replacement_delay_min)
     T = want.size
-    pending = np.zeros(T + delay + 1, dtype=np.int64)  # replacements by the minute they start serving
-    spot = fallback = 0
-    spot_s, fb_s, lost = (np.zeros(T, dtype=np.int64) for _ in range(3))
+    # Plain Python lists and a running count of replacements in flight: a replacement is only ever queued at
+    # t + delay, so everything queued beyond t is within (t, t + delay] and the window sum is that count.
+    pending = [0] * (T + delay + 1)  # replacements by the minute they start serving
+    above_l = above.tolist()
+    spot = fallback = inflight = 0
+    spot_s, fb_s, lost = [0] * T, [0] * T, [0] * T
     interrupted = launches = 0
+    binomial = rng.binomial
     for t in range(T):
-        ready = int(pending[t])
+        ready = pending[t]
         if ready:
             pending[t] = 0
-            to_od = int(rng.binomial(ready, fallback_probability)) if fallback_probability else 0
+            inflight -= ready
+            to_od = int(binomial(ready, fallback_probability)) if fallback_probability else 0
             fallback += to_od
             launches += to_od
             spot += ready - to_od
-        waiting = int(pending[t + 1:t + delay + 1].sum())
-        excess = spot + fallback + waiting - int(above[t])
+        excess = spot + fallback + inflight - above_l[t]
         if excess > 0:  # scale in: cancel replacements (latest first), then fallbacks, then spot
-            for k in range(t + delay, t, -1):
-                take = min(excess, int(pending[k]))
-                pending[k] -= take
-                excess -= take
-                if not excess:
-                    break
+            if inflight:
+                for k in range(t + delay, t, -1):
+                    take = min(excess, pending[k])
+                    if take:
+                        pending[k] -= take
+                        inflight -= take
+                        excess -= take
+                        if not excess:
+                            break
             take = min(excess, fallback)
             fallback -= take
             spot -= excess - take
         elif excess < 0:  # scale out on spot: the path's instances are in service
             spot -= excess
-        hit = int(rng.binomial(spot, q)) if spot and q else 0
+        hit = int(binomial(spot, q)) if spot and q else 0
         if hit:
             interrupted += hit
             spot -= hit
             if delay:
                 pending[t + delay] += hit
+                inflight += hit
             else:  # replaced within the minute
-                to_od = int(rng.binomial(hit, fallback_probability)) if fallback_probability else 0
+                to_od = int(binomial(hit, fallback_probability)) if fallback_probability else 0
                 fallback += to_od
                 launches += to_od
                 spot += hit - to_od
-        spot_s[t], fb_s[t] = spot, fallback
-        lost[t] = int(pending[t + 1:t + delay + 1].sum())
+        spot_s[t], fb_s[t], lost[t] = spot, fallback, inflight
+    spot_s, fb_s, lost = (np.asarray(x, dtype=np.int64) for x in (spot_s, fb_s, lost))
     minutes = float(MINUTES_PER_HOUR)
     return SpotSimulation(
         demand=want.astype(float), floor=floor_now.astype(float), spot_in_service=spot_s.astype(float),
