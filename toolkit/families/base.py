@@ -46,6 +46,10 @@ class Family:
 
         return np.asarray(rps, dtype=float) * self.units_per_request(spec)
 
+    def measured_profiles(self, profiles) -> list:
+        """What :meth:`capacity` is given of profiles.json (a ProfilesFile or None): the request-level profiles."""
+        return list(profiles.profiles) if profiles is not None else []
+
     def capacity(self, variant, instance, sla: SLA, profiles, machine, spec):
         """Capacity of one instance at the SLA, in :attr:`capacity_unit`: a ``toolkit.perf.CapacityEstimate``
         (its ``*_rps`` fields hold the family's unit) or a ``toolkit.perf.Exclusion`` saying why it cannot run."""

@@ -64,13 +64,17 @@ class GenerativeFamily(Family):
 
         return context_for(spec, base_dir, self.sla(spec.sla))
 
+    def measured_profiles(self, profiles) -> list:
+        """The token bench's profiles (profiles.json ``token_profiles``): the CPU path scores its fit on them."""
+        return list(profiles.token_profiles) if profiles is not None else []
+
     def capacity(self, variant, instance, sla: SLA, profiles, machine, spec):
         """Requests/s per instance at every token-level percentile (an ``LLMEstimate``), or an ``Exclusion``."""
         from toolkit.planner.llm_capacity import instance_estimate
 
         ctx = self.context(spec)
         skipped = ctx.pruned.get((variant.name, instance.name.removeprefix("ml.")))
-        return skipped or instance_estimate(variant, instance, ctx, machine)
+        return skipped or instance_estimate(variant, instance, ctx, machine, profiles)
 
     def supports_platform(self, platform) -> bool:
         return bool(platform.instance_based)  # serverless: no GPU, at most 6 GB of memory

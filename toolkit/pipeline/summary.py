@@ -39,8 +39,8 @@ def capacity_source(c, benched: list[str], skipped_bench: bool, generative: bool
     if architecture_only:
         return f"{what}: {est}, from the architecture alone (no weights)"
     if generative:
-        bench = (f"; the token bench measured {c.variant}'s served TTFT and ITL here (profiles.json), which the LLM planner "
-                 f"does not read" if c.variant in benched else "")
+        bench = (f"; the token bench measured {c.variant}'s served TTFT and ITL here (profiles.json): the CPU fit is scored on "
+                 f"them as held-out points (not fitted)" if c.variant in benched else "")
         return f"{what}: {est}" + bench
     if skipped_bench:
         return f"{what}: {est}, from compress's in-process latency only (--skip-bench)"

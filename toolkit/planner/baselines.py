@@ -59,7 +59,7 @@ def single_gpu_default(spec, variants, profiles, catalog, index, requests_month,
     if not gpu_variants:
         return None, f"baseline {DEFAULT_GPU}: no accepted variant runs on a GPU (build onnx-fp16 or onnx-fp32 for GPUs)"
     v = gpu_variants[0]
-    est = family.capacity(v, info, sla, list(profiles.profiles) if profiles else [], variants.machine, spec)
+    est = family.capacity(v, info, sla, family.measured_profiles(profiles), variants.machine, spec)
     if not isinstance(est, CapacityEstimate) or min(est.max_rps_at_sla, est.saturation_rps) <= 0:
         reason = est.reason if not isinstance(est, CapacityEstimate) else "cannot meet the SLA latency"
         return None, f"baseline {DEFAULT_GPU}: {reason}"

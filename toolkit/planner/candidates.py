@@ -168,7 +168,7 @@ def enumerate_candidates(spec, variants_file, profiles, catalog, demand: np.ndar
     excluded: list[Excluded] = []
     variants = variants_file.accepted()
     local = variants_file.machine
-    prof_list = list(profiles.profiles) if profiles is not None else []
+    prof_list = family.measured_profiles(profiles)
     platforms = [platform_for(p) for p in targets.platforms]
     for plat in platforms:
         if not family.supports_platform(plat):

@@ -151,8 +151,34 @@ def fit_reason(arch, fmt: str, device, ctx) -> str:
     return f"memory: {here}; would fit: {tail}"
 
 
-def cpu_calibration(variant, arch, fmt: str, machine, target):
-    """(Calibration, band note) fitted on the variant's measured CPU prefill/decode points, or (None, why)."""
+def served_points(profiles, variant, machine) -> list:
+    """The token bench's served figures of ``variant`` on ``machine`` (``profiles``: profiles.json's ``token_profiles``) as held-out CPU
+    points: ITL p50 at concurrency c as a decode step of batch c at a mid-stream context, TTFT p50 at concurrency 1 as
+    the prefill of the mean prompt. The fit never sees them; their errors widen the band."""
+    from toolkit.perf.llm.calibration import CpuPoint
+
+    out = []
+    for tp in profiles or []:
+        m = tp.machine
+        if tp.variant != variant.name or m.cpu_model != machine.cpu_model or m.logical_cores != machine.logical_cores:
+            continue
+        prompt = float(tp.shapes.prompt_tokens.mean or 0)
+        output = float(tp.shapes.output_tokens.mean or 0)
+        for pt in tp.points:
+            c = pt.concurrency
+            if pt.mode != "closed" or not c or pt.errors or prompt <= 0:
+                continue
+            if pt.itl_ms.p50:
+                out.append(CpuPoint(kind="decode", ms=float(pt.itl_ms.p50), batch=int(c), context=max(1, int(prompt + output / 2)),
+                                    split="holdout", id=f"served-itl-c{c}"))
+            if c == 1 and pt.ttft_ms.p50:
+                out.append(CpuPoint(kind="prefill", ms=float(pt.ttft_ms.p50), tokens=max(1, int(prompt)), split="holdout", id="served-ttft-c1"))
+    return out
+
+
+def cpu_calibration(variant, arch, fmt: str, machine, target, served: list | None = None):
+    """(Calibration, band note) fitted on the variant's measured CPU prefill/decode points, or (None, why). ``served``:
+    held-out points from the token bench (:func:`served_points`), scored but not fitted."""
     lat = getattr(variant, "decoder_latency", None)
     if lat is None:
         return None, (f"no measured CPU prefill/decode figures for '{variant.name}' to calibrate the CPU path "
@@ -170,6 +196,7 @@ def cpu_calibration(variant, arch, fmt: str, machine, target):
             for b, ms in (get("decode_ms_per_token") or {}).items() if float(ms) > 0]
     if len(pts) < 2:
         return None, f"'{variant.name}' has fewer than two measured CPU points (prefill and decode) to calibrate on"
+    pts += list(served or [])
     src = hardware_of_machine(machine)
     key = (arch, fmt, machine.model_dump_json(), tuple(p.model_dump_json() for p in pts), threads)
     cal = _CPU_FITS.get(key)
@@ -182,7 +209,7 @@ def cpu_calibration(variant, arch, fmt: str, machine, target):
     return cal.model_copy(update={"band": band}), f"{cal.describe()}; {tr.describe(target.name)}"
 
 
-def instance_estimate(variant, info, ctx, machine=None) -> LLMEstimate | Exclusion:
+def instance_estimate(variant, info, ctx, machine=None, profiles=None) -> LLMEstimate | Exclusion:
     """Capacity per instance of ``info`` for ``variant`` at the context's SLA, at the best TP degree."""
     from toolkit.perf.llm.formats import support
     from toolkit.perf.llm.hardware import for_instance
@@ -204,7 +231,7 @@ def instance_estimate(variant, info, ctx, machine=None) -> LLMEstimate | Exclusi
     if device.kind == "cpu":
         if machine is None:
             return Exclusion(info.name, "the CPU path needs measured CPU figures of the variant", variant.name)
-        cal, band_note = cpu_calibration(variant, arch, fmt, machine, info)
+        cal, band_note = cpu_calibration(variant, arch, fmt, machine, info, served_points(profiles, variant, machine))
         if cal is None:
             return Exclusion(info.name, band_note, variant.name)
     fits = _memory_fits(arch, fmt, device, tp_degrees(arch, device), ctx)
