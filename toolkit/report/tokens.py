@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from toolkit.artifacts.plan import Candidate, PlanFile
 from toolkit.artifacts.plan_tokens import TokenEconomics
-from toolkit.planner.token_curve import FIXED, PER_INSTANCE, Curve
+from toolkit.planner.token_curve import MONTH_HOURS, curve_from_costs
 from toolkit.report.model import CostLine, CurvePoint, TokenRow, TokenView
 from toolkit.report.money import fmt_money, micros_to_usd, to_cents, usd6
 
-MONTH_HOURS = 720.0
 DAYS = 30.0
 CURVE_POINTS = 60
 
@@ -41,10 +40,6 @@ def _row(kind, label, configuration, monthly_usd, out_tok, total_tok, plan_usd, 
                     per_million_total_usd=usd6(pt), vs_plan_cents=None if vs is None else to_cents(vs), vs_plan_usd=vs, **extra)
 
 
-def _lines_by(lines: list[CostLine], components: tuple[str, ...]) -> float:
-    return sum(line.cost_usd for line in lines if line.component in components)
-
-
 def token_view(plan: PlanFile, chosen: Candidate, lines: list[CostLine], total_micros: int, hour_of_day: list[float]) -> TokenView | None:
     te: TokenEconomics | None = plan.tokens
     if te is None or te.output_tokens_per_month <= 0:
@@ -54,12 +49,9 @@ def token_view(plan: PlanFile, chosen: Candidate, lines: list[CostLine], total_m
     x_spec = out_m / DAYS
     hours = (te.plan.instance_hours if te.plan else None) or chosen.simulation.billed_instance_hours or chosen.simulation.mean_instances * MONTH_HOURS
     gpus = (te.plan.gpu_hours / te.plan.instance_hours) if te.plan and te.plan.instance_hours else 0.0
-    fixed = _lines_by(lines, FIXED)
-    per_inst_h = _lines_by(lines, PER_INSTANCE) / hours if hours else 0.0
-    data = total - fixed - _lines_by(lines, PER_INSTANCE)
     floor = chosen.autoscaling.min_capacity if chosen.autoscaling else plan.sla.min_instances
-    n = hours / MONTH_HOURS
-    curve = Curve(x_spec, fixed, per_inst_h * MONTH_HOURS, data / x_spec, floor, n)
+    curve = curve_from_costs(lines, total, hours, floor, x_spec)  # the curve the plan's break-even was found on
+    n, fixed, per_inst_h, data = curve.n, curve.fixed, curve.v / MONTH_HOURS, curve.d * x_spec
     cap = te.plan.capacity_output_tokens_per_s if te.plan else None
     demand = out_m / (MONTH_HOURS * 3600.0)
     u = demand / (cap * n) if cap and n else 0.0

